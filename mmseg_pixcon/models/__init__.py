@@ -1,0 +1,1 @@
+from . import data_preprocessors, decode_heads, losses  # noqa: F401

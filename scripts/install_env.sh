@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Creates .venv at the repo root and installs the pinned OpenMMLab stack plus this plugin into it.
+# Idempotent: each step first checks whether its package is already there at the pinned version,
+# so a second run takes seconds. The one slow step is compiling mmcv's ops (about 10 minutes on
+# 2 cores the first time; pip caches the built wheel, so later venvs install it in seconds).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+PY=$VENV/bin/python
+PIP="$PY -m pip --disable-pip-version-check -q"
+
+say() { printf '[install] %s\n' "$*"; }
+
+# True when `import $1` works and its __version__ equals $2.
+has() { $PY -c "import sys, $1; sys.exit(0 if $1.__version__.split('+')[0] == '$2' else 1)" 2>/dev/null; }
+
+if [ ! -x "$PY" ]; then
+  say "creating virtual environment $VENV with $($PYTHON --version)"
+  $PYTHON -m venv "$VENV"
+fi
+
+has torch 2.13.0 || { say "installing torch 2.13.0 (CPU build)"; $PIP install torch==2.13.0; }
+has mmengine 0.10.7 || { say "installing mmengine 0.10.7"; $PIP install mmengine==0.10.7; }
+
+if ! $PY -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" 2>/dev/null; then
+  # mmcv ships no wheel for this torch: build the sdist with its compiled ops against the torch
+  # installed above (hence --no-build-isolation). mmcv's setup.py needs setuptools<70, while
+  # torch 2.13 declares setuptools>=77, so the old one is installed for the build only.
+  say "building mmcv 2.1.0 with compiled CPU ops (about 10 minutes on 2 cores the first time; cached by pip afterwards)"
+  $PIP install "setuptools<70" wheel 2>&1 | grep -v "dependency conflicts\|requires setuptools" || true
+  MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
+    $PY -m pip --disable-pip-version-check install --no-build-isolation mmcv==2.1.0
+  say "restoring the setuptools torch asks for"
+  $PIP install "setuptools>=77.0.3"
+fi
+
+has mmseg 1.2.2 || { say "installing mmsegmentation 1.2.2"; $PIP install mmsegmentation==1.2.2; }
+
+if ! $PY -c "import mmseg_pixcon" 2>/dev/null || [ requirements-test.txt -nt "$VENV/.pixcon-requirements" ] || [ requirements.txt -nt "$VENV/.pixcon-requirements" ]; then
+  say "installing mmseg-pixcon (editable) and its test requirements"
+  $PIP install -r requirements.txt -r requirements-test.txt
+  $PIP install --no-build-isolation --no-deps -e .
+  touch "$VENV/.pixcon-requirements"
+fi
+say "environment ready: $($PY -c 'import torch, mmcv, mmengine, mmseg; print(f"torch {torch.__version__}, mmcv {mmcv.__version__}, mmengine {mmengine.__version__}, mmseg {mmseg.__version__}")')"
