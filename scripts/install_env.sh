@@ -32,8 +32,13 @@ if ! $PY -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" 2>/dev/n
   $PIP install "setuptools<70" wheel 2>&1 | grep -v "dependency conflicts\|requires setuptools" || true
   MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
     $PY -m pip --disable-pip-version-check install --no-build-isolation mmcv==2.1.0
-  say "restoring the setuptools torch asks for"
-  $PIP install "setuptools>=77.0.3"
+fi
+
+# torch 2.13 declares setuptools>=77.0.3; mmengine 0.10.7 resolves `mmseg::` config paths through
+# pkg_resources, which setuptools 81 removed.
+if ! $PY -c "import pkg_resources, setuptools; assert 77 <= int(setuptools.__version__.split('.')[0]) < 81" 2>/dev/null; then
+  say "installing setuptools>=77.0.3,<81 (torch needs >=77.0.3, mmengine needs pkg_resources)"
+  $PIP install "setuptools>=77.0.3,<81" 2>&1 | grep -v "^WARNING: Location" || true
 fi
 
 has mmseg 1.2.2 || { say "installing mmsegmentation 1.2.2"; $PIP install mmsegmentation==1.2.2; }
@@ -42,6 +47,9 @@ if ! $PY -c "import mmseg_pixcon" 2>/dev/null || [ requirements-test.txt -nt "$V
   say "installing mmseg-pixcon (editable) and its test requirements"
   $PIP install -r requirements.txt -r requirements-test.txt
   $PIP install --no-build-isolation --no-deps -e .
+  # cityscapesscripts (label table for tools/convert_cityscapes.py): its declared dependencies
+  # include the obsolete `typing` backport, harmful on Python 3 - its label table needs none of them.
+  $PIP install --no-deps cityscapesscripts==2.3.0
   touch "$VENV/.pixcon-requirements"
 fi
 say "environment ready: $($PY -c 'import torch, mmcv, mmengine, mmseg; print(f"torch {torch.__version__}, mmcv {mmcv.__version__}, mmengine {mmengine.__version__}, mmseg {mmseg.__version__}")')"

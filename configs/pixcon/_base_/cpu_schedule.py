@@ -1,0 +1,14 @@
+# A short CPU schedule for the built-in synthetic sets: the stock SGD + poly policy, fewer iterations.
+# tools/run_recipe.py rescales max_iters, the poly end and the intervals together.
+_base_ = ['mmseg::_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_80k.py']
+max_iters = 400
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+param_scheduler = [
+    dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=max_iters, by_epoch=False)
+]
+default_hooks = dict(
+    logger=dict(interval=20),
+    checkpoint=dict(interval=max_iters),
+    visualization=dict(type='SegVisualizationHook'))
+env_cfg = dict(dist_cfg=dict(backend='gloo'))
+randomness = dict(seed=0)

@@ -1,0 +1,28 @@
+# The built-in synthetic street scenes (tools/make_synthetic_data.py cityscapes): 128x256 images in
+# the exact Cityscapes layout, so the stock CityscapesDataset and IoUMetric apply unchanged.
+# Only the root, the image scale and the loader sizes differ from the stock dataset config.
+_base_ = ['mmseg::_base_/datasets/cityscapes.py']
+data_root = 'data/synthetic/cityscapes'
+crop_size = (128, 256)
+scale = (256, 128)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='RandomResize', scale=scale, ratio_range=(0.5, 2.0), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=scale, keep_ratio=True),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    batch_size=4, num_workers=2,
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(
+    num_workers=2, dataset=dict(data_root=data_root, pipeline=test_pipeline))
+test_dataloader = val_dataloader
