@@ -1,0 +1,209 @@
+"""ContrastHead: any stock decode head with its classifier replaced by a projection head.
+
+Stage 1 of the recipe (Zhao et al., "Contrastive Learning for Label Efficient Semantic
+Segmentation", ICCV 2021) trains backbone + decoder with the pixel contrastive loss on unit-norm
+embeddings; stage 2 is the stock model fine-tuned with cross-entropy. The stock head's layers
+keep their names (``decode_head.aspp_modules...``, ``decode_head.bottleneck...``), so every
+stage-1 tensor but ``conv_seg`` loads into the stage-2 model unchanged.
+
+Config (a stage-1 config inherits the stock decode head and changes three things)::
+
+    decode_head=dict(type='ContrastHead', base_type='DepthwiseSeparableASPPHead',
+                     proj_channels=256, num_proj_convs=3, proj_norm_cfg=None,
+                     loss_resolution=None,
+                     loss_decode=dict(_delete_=True, type='PixelContrastLoss', ...))
+"""
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+from ..losses.pixel_contrast_loss import resize_labels
+from .projection_head import ProjectionHead
+
+CLASS_PREFIX = 'Contrast'
+_CLASSES: Dict[type, type] = {}
+
+
+class ContrastHeadMixin:
+    """Turns a :class:`BaseDecodeHead` subclass into a contrastive embedding head.
+
+    ``conv_seg`` becomes a :class:`ProjectionHead`, and ``cls_seg`` (stock dropout, then
+    ``conv_seg``) L2-normalises its output, so ``forward`` returns embeddings
+    (N, proj_channels, h, w) of unit norm per pixel. Any head whose forward ends in ``cls_seg``
+    works unchanged (tested: FCNHead, PSPHead, ASPPHead, DepthwiseSeparableASPPHead). The
+    stock ``dropout_ratio`` (0.1 in mmseg's configs) still drops decoder features before the
+    projection; set it to 0 for the paper's plain projection.
+
+    Training (:meth:`loss_by_feat`) expects the batch [I; Î] of ``PixConDataPreProcessor``: 2B
+    embeddings and 2B samples, sample ``B + b`` the distorted view of sample ``b``. It works as
+    ``decode_head`` (stage 1) and as ``auxiliary_head`` beside a cross-entropy decode head (joint
+    training); EncoderDecoder prefixes the loss with ``decode.`` or ``aux.``.
+
+    Test time (:meth:`predict_by_feat`): once class prototypes are set (by ``PrototypeHook``),
+    the output is the cosine similarity of each pixel to each class prototype,
+    (N, num_classes, H, W), so EncoderDecoder's post-processing and IoU metrics work as for a
+    stock head. Without prototypes the output is the embeddings themselves, bilinearly resized
+    (N, proj_channels, H, W), not re-normalised; ``PrototypeIoUMetric`` refuses them.
+
+    Args:
+        proj_channels: D, the embedding channels.
+        num_proj_convs: 1×1 convs of the projection head.
+        proj_norm_cfg: norm after its hidden convs (None: the paper; BN: the released code).
+        loss_resolution: (h', w') to which the embeddings are resized (bilinear,
+            align_corners=True, then re-normalised) and the labels (nearest) before the loss;
+            None keeps the embedding grid. The released code resizes the decoder features
+            before the projection; this head resizes the projected embeddings.
+        **kwargs: the stock head's arguments; ``loss_decode`` is the contrastive loss (a
+            ``PixelContrastLoss`` config or a list of them).
+    """
+
+    def __init__(self, proj_channels: int = 256, num_proj_convs: int = 3,
+                 proj_norm_cfg: Optional[dict] = None,
+                 loss_resolution: Optional[Sequence[int]] = None, **kwargs) -> None:
+        if kwargs.get('sampler') is not None:
+            raise ValueError('ContrastHead takes no pixel sampler: it samples cross-entropy '
+                             'logits, which a contrastive head does not produce')
+        super().__init__(**kwargs)
+        if loss_resolution is not None and len(loss_resolution) != 2:
+            raise ValueError(f'loss_resolution must be (h, w) or None, got {loss_resolution}')
+        self.loss_resolution = None if loss_resolution is None else tuple(loss_resolution)
+        self.proj_channels = proj_channels
+        self.conv_seg = ProjectionHead(self.channels, proj_channels, num_proj_convs,
+                                       norm_cfg=proj_norm_cfg, act_cfg=self.act_cfg)
+        self._check_ignore_index()
+        # Non-persistent: prototypes are recomputed for every evaluation and must neither
+        # enter checkpoints nor be expected by strict loading.
+        self.register_buffer('prototypes', None, persistent=False)
+
+    def _losses(self) -> List[nn.Module]:
+        return list(self.loss_decode) if isinstance(self.loss_decode, nn.ModuleList) \
+            else [self.loss_decode]
+
+    def _check_ignore_index(self) -> None:
+        for loss in self._losses():
+            loss_ignore = getattr(loss, 'ignore_index', self.ignore_index)
+            if loss_ignore != self.ignore_index:
+                raise ValueError(f'{type(loss).__name__}.ignore_index={loss_ignore} differs from '
+                                 f'the head ignore_index={self.ignore_index}')
+
+    def cls_seg(self, feat: Tensor) -> Tensor:
+        """(N, channels, h, w) decoder features → (N, D, h, w) unit-norm embeddings."""
+        return F.normalize(super().cls_seg(feat), dim=1)
+
+    def loss_by_feat(self, seg_logits: Tensor,
+                     batch_data_samples: Sequence[SegDataSample]) -> Dict[str, Tensor]:
+        """Contrastive loss between the two halves of the batch [I; Î].
+
+        Args:
+            seg_logits: (2B, D, h, w) unit-norm embeddings from :meth:`forward`.
+            batch_data_samples: 2B samples with ``gt_sem_seg`` (1, H, W).
+
+        Returns:
+            ``{loss_name: scalar}`` for each loss in ``loss_decode`` (same names summed).
+        """
+        check_two_views(seg_logits.shape[0], batch_data_samples)
+        embeddings = seg_logits
+        if self.loss_resolution is not None:
+            embeddings = F.normalize(
+                F.interpolate(embeddings, size=self.loss_resolution, mode='bilinear',
+                              align_corners=True), dim=1)
+        labels = resize_labels(self._stack_batch_gt(batch_data_samples).squeeze(1),
+                               tuple(embeddings.shape[2:]))
+        half = embeddings.shape[0] // 2
+        losses: Dict[str, Tensor] = {}
+        for loss in self._losses():
+            value = loss(embeddings[:half], labels[:half], embeddings[half:], labels[half:])
+            losses[loss.loss_name] = losses[loss.loss_name] + value \
+                if loss.loss_name in losses else value
+        return losses
+
+    def set_prototypes(self, prototypes: Tensor) -> None:
+        """Stores (num_classes, D) class prototypes, L2-normalised (an all-zero row, a class
+        without pixels, stays zero and scores 0 everywhere)."""
+        expected = (self.num_classes, self.proj_channels)
+        if tuple(prototypes.shape) != expected:
+            raise ValueError(f'prototypes must be {expected} (num_classes, proj_channels), '
+                             f'got {tuple(prototypes.shape)}')
+        device = next(self.parameters()).device
+        self.prototypes = F.normalize(prototypes.detach().float(), dim=1).to(device)
+
+    def class_scores(self, embeddings: Tensor) -> Tensor:
+        """(N, D, h, w) unit-norm embeddings → (N, num_classes, h, w) cosine similarities to the
+        prototypes."""
+        if self.prototypes is None:
+            raise ValueError('no class prototypes set; add PrototypeHook to custom_hooks')
+        return torch.einsum('ndhw,cd->nchw', embeddings, self.prototypes.to(embeddings.dtype))
+
+    def predict_by_feat(self, seg_logits: Tensor, batch_img_metas: List[dict]) -> Tensor:
+        """(N, D, h, w) embeddings → class scores (N, num_classes, H, W) if prototypes are set,
+        else the embeddings (N, D, H, W); resized like the stock head."""
+        if self.prototypes is not None:
+            seg_logits = self.class_scores(seg_logits)
+        return super().predict_by_feat(seg_logits, batch_img_metas)
+
+
+def check_two_views(num_embeddings: int, samples: Sequence[SegDataSample]) -> None:
+    """Raises ValueError unless the batch looks like [I; Î]: an even count of embedding maps
+    equal to the sample count, and sample ``B + b`` of the same image as sample ``b`` (when
+    the samples carry ``img_path``)."""
+    fix = ("ContrastHead needs the batch [I; Î]: set model.data_preprocessor to "
+           "dict(type='PixConDataPreProcessor', num_views=2, ...)")
+    if num_embeddings != len(samples):
+        raise ValueError(f'{num_embeddings} embedding maps but {len(samples)} data samples. {fix}')
+    if num_embeddings % 2:
+        raise ValueError(f'odd batch of {num_embeddings} images. {fix}')
+    half = num_embeddings // 2
+    for b in range(half):
+        first, second = samples[b].get('img_path'), samples[half + b].get('img_path')
+        if first is not None and second is not None and first != second:
+            raise ValueError(f'samples {b} and {half + b} are different images ({first}, '
+                             f'{second}), not an image and its view. {fix}')
+
+
+def contrast_head_class(base: type) -> type:
+    """The class ``Contrast<Base>`` = (ContrastHeadMixin, base), made once per base."""
+    if not (isinstance(base, type) and issubclass(base, BaseDecodeHead)):
+        raise ValueError(f'base_type must be a BaseDecodeHead subclass, got {base!r}')
+    if issubclass(base, ContrastHeadMixin):
+        raise ValueError(f'{base.__name__} is already a contrast head')
+    if base not in _CLASSES:
+        name = CLASS_PREFIX + base.__name__
+        _CLASSES[base] = type(name, (ContrastHeadMixin, base), {
+            '__module__': __name__, '__qualname__': name,
+            '__doc__': f'{base.__name__} with a contrastive projection head; see '
+                       f':class:`ContrastHeadMixin`.'})
+    return _CLASSES[base]
+
+
+@MODELS.register_module(name='ContrastHead')
+def ContrastHead(base_type: Union[str, type], **kwargs) -> BaseDecodeHead:  # noqa: N802
+    """Builds ``Contrast<base_type>`` (e.g. ContrastDepthwiseSeparableASPPHead).
+
+    Named like a class because configs and callers use it as one.
+
+    Args:
+        base_type: a decode head registered in mmseg's MODELS (name) or the class itself.
+        **kwargs: :class:`ContrastHeadMixin`'s arguments and the stock head's.
+    """
+    base = MODELS.get(base_type) if isinstance(base_type, str) else base_type
+    if base is None:
+        raise ValueError(f'base_type {base_type!r} is not registered in mmseg MODELS')
+    return contrast_head_class(base)(**kwargs)
+
+
+def __getattr__(name: str) -> type:
+    """Resolves ``Contrast<Base>`` by name, so that pickle finds these generated classes."""
+    if name.startswith(CLASS_PREFIX):
+        base = MODELS.get(name[len(CLASS_PREFIX):])
+        if isinstance(base, type) and issubclass(base, BaseDecodeHead):
+            return contrast_head_class(base)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
+
+__all__ = ['ContrastHead', 'ContrastHeadMixin', 'check_two_views', 'contrast_head_class']

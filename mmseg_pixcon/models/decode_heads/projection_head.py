@@ -1,0 +1,49 @@
+"""The projection head φ that maps decoder features to the contrastive embedding space."""
+from typing import List, Optional, Union
+
+import torch.nn as nn
+from mmcv.cnn import ConvModule
+from mmengine.model import BaseModule
+from torch import Tensor
+
+# Kaiming for the convs, 1/0 for norms. It runs after the decode head's own init_cfg (Normal,
+# std 0.01 over the whole of ``conv_seg``, norm weights included), because BaseModule
+# initialises a parent before its children.
+DEFAULT_INIT = [
+    dict(type='Kaiming', layer='Conv2d'),
+    dict(type='Constant', val=1, bias=0, layer=['_BatchNorm', 'GroupNorm', 'LayerNorm']),
+]
+
+
+class ProjectionHead(BaseModule):
+    """Stack of 1×1 convs: (N, in_channels, h, w) → (N, channels, h, w), not normalised.
+
+    Every conv but the last is followed by the optional norm and the activation; the last conv
+    is linear. The paper uses 3 layers of 256 without norm; the authors' released code puts
+    BatchNorm + ReLU in the hidden layers (``norm_cfg=dict(type='BN')`` or ``'SyncBN'``).
+
+    Args:
+        in_channels: channels of the decoder features.
+        channels: D, the embedding channels (width of every layer).
+        num_convs: number of 1×1 convs, at least 1.
+        norm_cfg: norm after each hidden conv; None for none.
+        act_cfg: activation after each hidden conv.
+        init_cfg: see ``DEFAULT_INIT``.
+    """
+
+    def __init__(self, in_channels: int, channels: int = 256, num_convs: int = 3,
+                 norm_cfg: Optional[dict] = None, act_cfg: dict = dict(type='ReLU'),
+                 init_cfg: Union[dict, List[dict], None] = DEFAULT_INIT) -> None:
+        super().__init__(init_cfg)
+        if num_convs < 1:
+            raise ValueError(f'the projection head needs at least one conv, got {num_convs}')
+        hidden = [
+            ConvModule(in_channels if i == 0 else channels, channels, 1, norm_cfg=norm_cfg,
+                       act_cfg=act_cfg) for i in range(num_convs - 1)
+        ]
+        last_in = in_channels if num_convs == 1 else channels
+        self.convs = nn.Sequential(*hidden, nn.Conv2d(last_in, channels, 1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(N, in_channels, h, w) → (N, channels, h, w)."""
+        return self.convs(x)
