@@ -1,19 +1,13 @@
-# The two commands of the README: `make demo` (main job on the built-in data) and `make test`.
-# Both first install whatever is missing into .venv (scripts/install_env.sh, idempotent).
+# The two commands of the README: `make demo` (the whole recipe on the built-in synthetic data)
+# and `make test`. Both first install whatever is missing into .venv (scripts/install_env.sh).
 PY := .venv/bin/python
-SYNTHETIC_CITYSCAPES := data/synthetic/cityscapes
 
-.PHONY: env demo test data
+.PHONY: env demo test
 
 env:
 	bash scripts/install_env.sh
 
-data: env
-	@if [ ! -d $(SYNTHETIC_CITYSCAPES)/leftImg8bit ]; then \
-		$(PY) tools/make_synthetic_data.py cityscapes --out $(SYNTHETIC_CITYSCAPES) --seed 0; \
-	fi
-
-demo: data
+demo: env
 	$(PY) tools/run_recipe.py $(RECIPE_ARGS)
 
 test: env

@@ -1,0 +1,18 @@
+# Stage 1 of the recipe for DeepLabV3 (ResNet-50 V1c) on Cityscapes: the stock model with its
+# classifier replaced by the projection head, trained with the pixel contrastive loss alone.
+# From scratch by default (the paper's main setting); ImageNet weights with
+#   --cfg-options model.pretrained=open-mmlab://resnet50_v1c
+# A label budget: --cfg-options train_dataloader.dataset.ann_file=splits/train_<K>_seed<S>.txt
+_base_ = ['mmseg::deeplabv3/deeplabv3_r50-d8_4xb2-80k_cityscapes-512x1024.py']
+custom_imports = dict(imports=['mmseg_pixcon'], allow_failed_imports=False)
+model = dict(
+    pretrained=None,
+    data_preprocessor=dict(type='PixConDataPreProcessor'),
+    decode_head=dict(
+        type='ContrastHead',
+        base_type='ASPPHead',
+        loss_decode=dict(_delete_=True, type='PixelContrastLoss', mode='cross')),
+    auxiliary_head=None)
+val_evaluator = dict(type='PrototypeIoUMetric')
+test_evaluator = val_evaluator
+custom_hooks = [dict(type='PrototypeHook')]

@@ -1,0 +1,14 @@
+# Stage 1 on the built-in synthetic set: the CE baseline's model with its classifier replaced by
+# the projection head, trained with the cross-image pixel contrastive loss alone (no CE).
+_base_ = ['./deeplabv3plus_r18_synvoc_ce.py']
+custom_imports = dict(imports=['mmseg_pixcon'], allow_failed_imports=False)
+model = dict(
+    data_preprocessor=dict(type='PixConDataPreProcessor'),
+    decode_head=dict(
+        type='ContrastHead',
+        base_type='DepthwiseSeparableASPPHead',
+        loss_decode=dict(_delete_=True, type='PixelContrastLoss', mode='cross')),
+    auxiliary_head=None)
+val_evaluator = dict(type='PrototypeIoUMetric')
+test_evaluator = val_evaluator
+custom_hooks = [dict(type='PrototypeHook')]
