@@ -1,0 +1,3 @@
+from .pixel_contrast_loss import PixelContrastLoss
+
+__all__ = ['PixelContrastLoss']
