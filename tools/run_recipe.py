@@ -100,17 +100,23 @@ def schedule_options(iters: int) -> List[str]:
             f'param_scheduler.0.end={iters}', f'default_hooks.checkpoint.interval={iters}']
 
 
-def data_options(root: str, ann_file: Optional[str]) -> List[str]:
-    options = [f'{loader}.dataset.data_root={root}'
-               for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+def data_options(root: str, ann_file: Optional[str], validate: bool = True) -> List[str]:
+    """Points the loaders at root; without validate the training run skips its val loop (the run
+    is evaluated once, by tools/test.py, afterwards)."""
+    loaders = ('train_dataloader', 'val_dataloader', 'test_dataloader') if validate else (
+        'train_dataloader', 'test_dataloader')
+    options = [f'{loader}.dataset.data_root={root}' for loader in loaders]
+    if not validate:
+        options += ['val_cfg=None', 'val_dataloader=None', 'val_evaluator=None']
     if ann_file is not None:
         options.append(f'train_dataloader.dataset.ann_file={ann_file}')
     return options
 
 
 def last_metrics(work_dir: Path) -> Dict[str, float]:
-    """The newest evaluation under work_dir: mmengine logs test metrics to <timestamp>/<timestamp>.json
-    and validation metrics, among the training scalars, to <timestamp>/vis_data/<timestamp>.json."""
+    """The newest evaluation under work_dir: mmengine logs test metrics to
+    <timestamp>/<timestamp>.json and validation metrics, among the training scalars, to
+    <timestamp>/vis_data/<timestamp>.json."""
     files = glob.glob(str(work_dir / '*' / '*.json')) + glob.glob(
         str(work_dir / '*' / 'vis_data' / '*.json'))
     for path in sorted(files, key=os.path.getmtime, reverse=True):
@@ -143,7 +149,9 @@ def main() -> None:
     pretrain_config = args.pretrain_config or configs.format('pretrain')
     finetune_config = args.finetune_config or configs.format('finetune')
     work = Path(args.work_dir)
-    common = data_options(root, ann_file) + [f'randomness.seed={args.seed}'] + args.cfg_options
+    run_options = [f'randomness.seed={args.seed}'] + args.cfg_options
+    common = data_options(root, ann_file) + run_options
+    without_val = data_options(root, ann_file, validate=False) + run_options
     total = args.pretrain_iters + args.finetune_iters
     rows = []
     started = time.time()
@@ -152,7 +160,7 @@ def main() -> None:
         train(pretrain_config, work / 'stage1', common + schedule_options(args.pretrain_iters))
         stage1 = last_metrics(work / 'stage1')
         train(finetune_config, work / 'stage2',
-              common + schedule_options(args.finetune_iters)
+              without_val + schedule_options(args.finetune_iters)
               + [f'custom_hooks.0.checkpoint={work / "stage1"}'])
         metrics = test(finetune_config, work / 'stage2', common)
         rows.append(dict(run='contrastive pretraining + CE fine-tuning',
@@ -160,7 +168,8 @@ def main() -> None:
                          stage1_proto_mIoU=stage1.get('proto/mIoU', stage1.get('mIoU')),
                          mIoU=metrics['mIoU'], aAcc=metrics['aAcc']))
     # The stage-2 config without its stage-1 hook is the CE-only baseline.
-    train(finetune_config, work / 'ce_only', common + schedule_options(total) + ['custom_hooks=[]'])
+    train(finetune_config, work / 'ce_only',
+          without_val + schedule_options(total) + ['custom_hooks=[]'])
     metrics = test(finetune_config, work / 'ce_only', common)
     rows.append(dict(run='CE only', iters=str(total), stage1_proto_mIoU=None,
                      mIoU=metrics['mIoU'], aAcc=metrics['aAcc']))

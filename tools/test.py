@@ -21,7 +21,8 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test (and eval) a segmentor (mmseg-pixcon)')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='the directory to save the file containing evaluation metrics')
+    parser.add_argument(
+        '--work-dir', help='the directory to save the file containing evaluation metrics')
     parser.add_argument('--out', type=str, help='the directory to save the output prediction masks')
     parser.add_argument('--show', action='store_true', help='show prediction results')
     parser.add_argument('--show-dir', help='directory where painted images will be saved')
@@ -44,7 +45,8 @@ def enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
     """Turns on mmseg's SegVisualizationHook for --show / --show-dir, as mmseg's tool does."""
     hook = cfg.default_hooks.get('visualization')
     if hook is None:
-        raise ValueError('--show/--show-dir need default_hooks.visualization (SegVisualizationHook)')
+        raise ValueError(
+            '--show/--show-dir need default_hooks.visualization (SegVisualizationHook)')
     hook['draw'] = True
     if args.show:
         hook['show'] = True

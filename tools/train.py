@@ -47,7 +47,8 @@ def main() -> None:
         if cfg.optim_wrapper.type == 'AmpOptimWrapper':
             print_log('AMP training is already enabled in your config.', logger='current')
         elif cfg.optim_wrapper.type != 'OptimWrapper':
-            raise ValueError(f'--amp needs optim_wrapper.type OptimWrapper, got {cfg.optim_wrapper.type}')
+            raise ValueError(
+                f'--amp needs optim_wrapper.type OptimWrapper, got {cfg.optim_wrapper.type}')
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'

@@ -19,13 +19,13 @@ BUILT_IN = ('Or use the built-in synthetic set in the same layout: '
             '(or `make demo`, which generates it).')
 
 
-def _datasets(dataset_cfg: ConfigDict) -> Iterator[ConfigDict]:
+def leaf_datasets(dataset_cfg: ConfigDict) -> Iterator[ConfigDict]:
     """Yields every leaf dataset config, looking through wrappers such as RepeatDataset."""
     if 'datasets' in dataset_cfg:
         for child in dataset_cfg['datasets']:
-            yield from _datasets(child)
+            yield from leaf_datasets(child)
     elif 'dataset' in dataset_cfg:
-        yield from _datasets(dataset_cfg['dataset'])
+        yield from leaf_datasets(dataset_cfg['dataset'])
     else:
         yield dataset_cfg
 
@@ -39,7 +39,7 @@ def check_data_roots(cfg: Config) -> None:
         loader = cfg.get(loader_name)
         if not loader:
             continue
-        for dataset in _datasets(loader['dataset']):
+        for dataset in leaf_datasets(loader['dataset']):
             root = dataset.get('data_root')
             if root is None or osp.isdir(root):
                 continue
@@ -49,4 +49,5 @@ def check_data_roots(cfg: Config) -> None:
                 f'{loader_name}: data_root {root!r} ({dataset_type}) does not exist. '
                 f"{GET_THE_DATA.get(dataset_type, 'Put the dataset there.')} "
                 + BUILT_IN.format(kind=kind, root=root)
-                + f" To point the config elsewhere: --cfg-options {loader_name}.dataset.data_root=PATH.")
+                + ' To point the config elsewhere: '
+                f'--cfg-options {loader_name}.dataset.data_root=PATH.')

@@ -1,9 +1,10 @@
 # The built-in synthetic street scenes (tools/make_synthetic_data.py cityscapes): 128x256 images in
 # the exact Cityscapes layout, so the stock CityscapesDataset and IoUMetric apply unchanged.
-# Only the root, the image scale and the loader sizes differ from the stock dataset config.
+# Only the root, the image scale, the crop (96x192) and the loader sizes differ from the stock
+# dataset config.
 _base_ = ['mmseg::_base_/datasets/cityscapes.py']
 data_root = 'data/synthetic/cityscapes'
-crop_size = (128, 256)
+crop_size = (96, 192)
 scale = (256, 128)
 train_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -1,9 +1,9 @@
 # The built-in synthetic object set (tools/make_synthetic_data.py voc): 128x128 images in the exact
-# PASCAL VOC 2012 layout, so the stock PascalVOCDataset and IoUMetric apply unchanged.
-# Only the root, the image scale and the loader sizes differ from the stock dataset config.
+# PASCAL VOC 2012 layout, so the stock PascalVOCDataset and IoUMetric apply unchanged. Only the
+# root, the image scale, the crop (96x96) and the loader sizes differ from the stock dataset config.
 _base_ = ['mmseg::_base_/datasets/pascal_voc12.py']
 data_root = 'data/synthetic/VOCdevkit/VOC2012'
-crop_size = (128, 128)
+crop_size = (96, 96)
 scale = (512, 128)
 train_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -1,4 +1,5 @@
 # CE baseline on the built-in synthetic VOC set: stock DeepLabV3+ on ResNet-18 V1c, from scratch.
+# CPU-sized: output stride 16 (the ASPP rates that go with it), small crops, and BN, not SyncBN.
 _base_ = [
     'mmseg::_base_/models/deeplabv3plus_r50-d8.py',
     '../_base_/synthetic_voc.py',
@@ -6,11 +7,12 @@ _base_ = [
 ]
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
-    data_preprocessor=dict(size=(128, 128)),
+    data_preprocessor=dict(size={{_base_.crop_size}}),
     pretrained=None,
-    backbone=dict(depth=18, norm_cfg=norm_cfg),
-    # the stock deeplabv3plus_r18-d8 widths
+    backbone=dict(
+        depth=18, strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2), norm_cfg=norm_cfg),
+    # the stock deeplabv3plus_r18 widths
     decode_head=dict(
-        c1_in_channels=64, c1_channels=12, in_channels=512, channels=128, num_classes=21,
-        norm_cfg=norm_cfg),
+        c1_in_channels=64, c1_channels=12, in_channels=512, channels=128,
+        dilations=(1, 6, 12, 18), num_classes=21, norm_cfg=norm_cfg),
     auxiliary_head=dict(in_channels=256, channels=64, num_classes=21, norm_cfg=norm_cfg))

@@ -16,7 +16,7 @@ from mmseg.registry import DATASETS, HOOKS
 from ...evaluation.prototypes import PrototypeAccumulator, labels_on_input_grid
 from ...models.decode_heads.contrast_head import ContrastHeadMixin
 from ...models.losses.pixel_contrast_loss import resize_labels
-from ...utils.data_root import _datasets as leaf_datasets
+from ...utils.data_root import leaf_datasets
 
 
 @HOOKS.register_module()
