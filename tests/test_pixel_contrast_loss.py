@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from torch.utils._python_dispatch import TorchDispatchMode
+from probes import LargestTensor
 
 from mmseg_pixcon.models.losses import PixelContrastLoss
 from mmseg_pixcon.models.losses.contrast_terms import select_partners
@@ -129,28 +129,13 @@ def test_gradient_of_one_view_alone(formulation):
     torch.testing.assert_close(one.grad, both[0].grad, rtol=1e-12, atol=1e-14)
 
 
-class _LargestTensor(TorchDispatchMode):
-    """Records the largest number of elements of any tensor an op produces."""
-
-    def __init__(self):
-        super().__init__()
-        self.largest = 0
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        for x in (out if isinstance(out, (tuple, list)) else (out,)):
-            if isinstance(x, torch.Tensor):
-                self.largest = max(self.largest, x.numel())
-        return out
-
-
 @pytest.mark.parametrize('formulation', FORMULATIONS)
 def test_never_builds_the_similarity_matrix(formulation):
     feats, labels, feats_aug, labels_aug = _random_batch(batch_size=1, dim=8, height=16,
                                                          width=16, dtype=torch.float32)
     feats.requires_grad_()
     loss = PixelContrastLoss(mode='cross', formulation=formulation, tile_size=64)
-    with _LargestTensor() as probe:
+    with LargestTensor() as probe:
         loss(feats, labels, feats_aug, labels_aug).backward()
     # 256 pixels per view, bags of 512 × D = 8: an N×N matrix would have 65 536+ elements.
     assert probe.largest <= 512 * 8

@@ -12,7 +12,7 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmseg_pixcon  # noqa: E402,F401  (registers the plugin's modules)
-from mmseg_pixcon.utils import load_config  # noqa: E402
+from mmseg_pixcon.utils import load_config, prepare_cpu_launch  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -53,6 +53,7 @@ def main() -> None:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
     cfg.resume = args.resume
+    prepare_cpu_launch(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
 

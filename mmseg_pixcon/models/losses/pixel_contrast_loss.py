@@ -2,7 +2,7 @@
 
 Zhao et al., "Contrastive Learning for Label Efficient Semantic Segmentation", ICCV 2021.
 """
-from typing import Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -12,6 +12,8 @@ from torch import Tensor
 
 from .contrast_terms import (MODES, PARTNER_RULES, official_loss, paper_loss,
                              select_partners)
+from .distributed import (broadcast_from_first, gather_batch, gather_rows, own_slice,
+                          world)
 from .pixel_sampling import balanced_sample_index
 from .tiled_contrast import IGNORED
 
@@ -72,6 +74,24 @@ class PixelContrastLoss(nn.Module):
     only image is itself for every rule (as the released code's shuffle of one index), so
     Ĵ = Î.
 
+    Distributed training (``gather=True`` and a process group of W > 1 processes): in
+    modes 'cross' and 'batch' the images are those of the global batch — every process's
+    embeddings and labels, gathered in rank order (:mod:`.distributed`), gradients flowing
+    back to the process that owns each pixel; partners are drawn over the global batch on
+    rank 0 and broadcast. Each process scores the anchors of its own images against the
+    global contrast sets and returns W × their share of the global loss (normalised by
+    counts over the global batch), so the mean over processes — what DDP's gradient
+    averaging optimises — is exactly the loss of one process holding the whole batch; the
+    gradient a process gets for its own embeddings is W × that loss's gradient for them.
+    (The loss mmengine logs is rank 0's: W × its share, which scatters around the global
+    loss.) Memory: every process holds the gathered embeddings, 2 × global batch × pixels
+    × D floats (after any ``max_pixels_per_image`` sampling), and the kernel's tiles —
+    never a similarity matrix. Mode 'within' never communicates: each process returns the loss of its own images, as
+    stock losses average over the GPU's own batch. The mean over processes is the global
+    loss when the processes hold equally many images ('official', which counts every
+    image) or equally many images with a valid anchor ('paper'; so whenever every image
+    has a labelled pixel with a positive).
+
     A value that no anchor defines is 0, still a function of the embeddings.
 
     Args:
@@ -89,7 +109,11 @@ class PixelContrastLoss(nn.Module):
             mean fewer kernel launches). Default: None.
         max_pixels_per_image (int, optional): if set, each view of each image keeps at
             most this many pixels, class-balanced (:func:`.balanced_sample_index`,
-            torch's global RNG). Default: None (all pixels, exact).
+            torch's global RNG), before any gathering: the cap is per image, so the global
+            contrast set has at most 2 × global batch × this many pixels whatever the
+            number of processes. Default: None (all pixels, exact).
+        gather (bool): in a distributed run, give modes 'cross' and 'batch' the global
+            batch (see above); False keeps each process to its own images. Default: True.
     """
 
     def __init__(self,
@@ -102,7 +126,8 @@ class PixelContrastLoss(nn.Module):
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_pixcon',
                  tile_size: Optional[int] = None,
-                 max_pixels_per_image: Optional[int] = None) -> None:
+                 max_pixels_per_image: Optional[int] = None,
+                 gather: bool = True) -> None:
         super().__init__()
         _check_choice('mode', mode, MODES)
         _check_choice('formulation', formulation, tuple(FORMULATIONS))
@@ -125,6 +150,7 @@ class PixelContrastLoss(nn.Module):
         self.loss_weight = loss_weight
         self.tile_size = tile_size
         self.max_pixels_per_image = max_pixels_per_image
+        self.gather = gather
         self._loss_name = loss_name
 
     def forward(self, feats: Tensor, labels: Tensor, feats_aug: Tensor,
@@ -139,26 +165,41 @@ class PixelContrastLoss(nn.Module):
             labels_aug: (B, H'', W'') labels of Î.
 
         Returns:
-            Scalar: ``loss_weight`` × the loss, in the embeddings' compute dtype.
+            Scalar: ``loss_weight`` × the loss, in the embeddings' compute dtype; in a
+            distributed run of mode 'cross' or 'batch', ``loss_weight`` × W × this
+            process's share of the global-batch loss (see the class docs).
         """
         _check_feats(feats, feats_aug)
         labels = self._prepare_labels(labels, feats, 'labels')
         labels_aug = self._prepare_labels(labels_aug, feats, 'labels_aug')
-        num_classes = _check_values(feats, feats_aug, labels, labels_aug,
-                                    self.ignore_index)
+        rank, world_size = world() if self.gather and self.mode != 'within' else (0, 1)
+        stats = _local_stats(feats, feats_aug, labels, labels_aug, self.ignore_index)
+        # Every process checks every process's stats, so all raise together (none is left
+        # waiting in a collective).
+        batch_sizes, num_classes = _check_stats(
+            (gather_rows(stats) if world_size > 1 else stats[None]).tolist())
         labels, labels_aug = (torch.where(y == self.ignore_index, IGNORED, y)
                               for y in (labels, labels_aug))
         dtype = torch.float64 if feats.dtype == torch.float64 else torch.float32
         with torch.autocast(device_type=feats.device.type, enabled=False):
-            views = [self._flatten(x, y, dtype)
-                     for x, y in ((feats, labels), (feats_aug, labels_aug))]
-            partners = select_partners(feats.shape[0], self.partner, feats.device)
+            partners = select_partners(sum(batch_sizes), self.partner, feats.device)
+            if world_size > 1 and self.partner == 'shuffle':
+                broadcast_from_first(partners)
+            (x, y), (x_aug, y_aug) = (self._flatten(*view, dtype) for view in (
+                (feats, labels), (feats_aug, labels_aug)))
+            own = slice(None)
+            if world_size > 1:
+                x, x_aug = gather_batch(torch.stack((x, x_aug), 1), batch_sizes).unbind(1)
+                y, y_aug = gather_batch(torch.stack((y, y_aug), 1), batch_sizes).unbind(1)
+                own = own_slice(batch_sizes, rank)
             loss = FORMULATIONS[self.formulation](
-                *views[0], *views[1], mode=self.mode, partners=partners,
+                x, y, x_aug, y_aug, mode=self.mode, partners=partners,
                 symmetric=self.symmetric, temperature=self.temperature,
                 tile_size=self.tile_size or _default_tile_size(feats.device),
-                num_classes=num_classes)
-        return self.loss_weight * loss
+                num_classes=num_classes, own=own)
+        # DDP averages the processes' gradients: W × each share makes that average the
+        # gradient of the global-batch loss.
+        return self.loss_weight * world_size * loss
 
     def _prepare_labels(self, labels: Tensor, feats: Tensor, name: str) -> Tensor:
         """Check type and shape, resize to the embedding grid: (B, h, w) int64."""
@@ -211,21 +252,47 @@ def _check_feats(feats: Tensor, feats_aug: Tensor) -> None:
                          f'{tuple(feats_aug.shape)} {feats_aug.dtype} must match')
 
 
-def _check_values(feats: Tensor, feats_aug: Tensor, labels: Tensor, labels_aug: Tensor,
-                  ignore_index: int) -> int:
-    """Finite embeddings and valid labels, in one host synchronisation.
+_STATS = ('finite', 'finite_aug', 'bad_label', 'max_label', 'batch', 'channels', 'height',
+          'width')
 
-    Returns:
-        The number of classes to reserve: 1 + the largest class id (at least 1).
+
+def _local_stats(feats: Tensor, feats_aug: Tensor, labels: Tensor, labels_aug: Tensor,
+                 ignore_index: int) -> Tensor:
+    """What the checks of :func:`_check_stats` need, as one (8,) int64 tensor (``_STATS``).
+
+    Stays on the device: one host synchronisation (or one small gather) reads it.
     """
     all_labels = torch.cat((labels.flatten(), labels_aug.flatten()))
     ignored = all_labels == ignore_index
-    finite, finite_aug, bad_label, max_label = torch.stack((
+    # torch.full, not torch.tensor: a fill kernel, where a copy from the host would wait
+    # for the device.
+    return torch.stack((
         feats.isfinite().all().long(), feats_aug.isfinite().all().long(),
         ((all_labels < 0) & ~ignored).any().long(),
-        torch.where(ignored, -1, all_labels).max())).tolist()
-    if not finite or not finite_aug:
-        raise ValueError('feats and feats_aug must be finite (found NaN or Inf)')
-    if bad_label:
-        raise ValueError('labels must be non-negative class ids or ignore_index')
-    return max(max_label + 1, 1)
+        torch.where(ignored, -1, all_labels).max(),
+        *(torch.full((), size, device=feats.device) for size in feats.shape)))
+
+
+def _check_stats(per_process: Sequence[Sequence[int]]) -> Tuple[List[int], int]:
+    """Finite embeddings, valid labels and matching shapes in every process.
+
+    Args:
+        per_process: one row of ``_STATS`` per process, in rank order.
+
+    Returns:
+        The batch size of every process, and the number of classes to reserve: 1 + the
+        largest class id of any process (at least 1).
+    """
+    rows = [dict(zip(_STATS, row)) for row in per_process]
+    for rank, row in enumerate(rows):
+        where = f' (rank {rank})' if len(rows) > 1 else ''
+        if not row['finite'] or not row['finite_aug']:
+            raise ValueError(f'feats and feats_aug must be finite (found NaN or Inf){where}')
+        if row['bad_label']:
+            raise ValueError(f'labels must be non-negative class ids or ignore_index{where}')
+    shapes = [(row['channels'], row['height'], row['width']) for row in rows]
+    if len(set(shapes)) > 1:
+        raise ValueError(f'to gather the global batch every process needs embeddings of one '
+                         f'(D, H, W); got {shapes} in rank order')
+    return ([row['batch'] for row in rows],
+            max(max(row['max_label'] for row in rows) + 1, 1))
