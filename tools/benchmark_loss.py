@@ -329,6 +329,8 @@ def main() -> None:
         print(json.dumps(run_worker(json.loads(args.worker))))
         return
     import torch
+
+    from mmseg_pixcon.utils.benchmark_report import write_report
     command = 'python ' + ' '.join(shlex.quote(a) for a in ['tools/benchmark_loss.py']
                                    + sys.argv[1:])
     device = (torch.cuda.get_device_name() if args.device == 'cuda' else
@@ -338,14 +340,7 @@ def main() -> None:
                   load_before=_load())
     result.update(measure(args))
     result['load_after'] = _load()
-    markdown = to_markdown(args, result)
-    print(markdown)
-    if args.out:
-        os.makedirs(os.path.dirname(args.out) or '.', exist_ok=True)
-        with open(args.out + '.md', 'w') as f:
-            f.write(markdown)
-        with open(args.out + '.json', 'w') as f:
-            json.dump(result, f, indent=1)
+    write_report(to_markdown(args, result), result, args.out)
 
 
 if __name__ == '__main__':
