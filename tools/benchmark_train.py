@@ -402,7 +402,6 @@ def describe(name: str) -> str:
     return '2B images (I, distorted Î), ContrastHead + PixelContrastLoss'
 
 
-
 def to_markdown(result: Dict) -> str:
     limit = result['args']['limit']
     m = result['machine']
