@@ -24,7 +24,6 @@ Usage::
 import argparse
 import json
 import os
-import platform
 import re
 import shlex
 import subprocess
@@ -199,12 +198,6 @@ def _fmt(value: Optional[float], digits: int = 1) -> str:
     return '–' if value is None else f'{value:.{digits}f}'
 
 
-def _cpu_name() -> str:
-    with open('/proc/cpuinfo') as f:
-        found = re.search(r'model name\s*:\s*(.+)', f.read())
-    return found.group(1).strip() if found else platform.machine()
-
-
 def _load() -> str:
     return ' '.join(f'{x:.2f}' for x in os.getloadavg())
 
@@ -330,11 +323,11 @@ def main() -> None:
         return
     import torch
 
-    from mmseg_pixcon.utils.benchmark_report import write_report
+    from mmseg_pixcon.utils.benchmark_report import cpu_name, write_report
     command = 'python ' + ' '.join(shlex.quote(a) for a in ['tools/benchmark_loss.py']
                                    + sys.argv[1:])
     device = (torch.cuda.get_device_name() if args.device == 'cuda' else
-              f'{_cpu_name()}, {os.cpu_count()} CPUs')
+              f'{cpu_name()}, {os.cpu_count()} CPUs')
     result = dict(command=command, device=device, torch=torch.__version__,
                   date=time.strftime('%Y-%m-%d %H:%M'), args=vars(args),
                   load_before=_load())

@@ -29,7 +29,6 @@ import inspect
 import os
 import platform
 import random
-import re
 import shlex
 import statistics
 import sys
@@ -55,7 +54,7 @@ from mmseg.registry import DATASETS, MODELS  # noqa: E402
 import mmseg_pixcon  # noqa: E402,F401  (registers the plugin's modules)
 from mmseg_pixcon.datasets import generate_cityscapes  # noqa: E402
 from mmseg_pixcon.models.losses import PixelContrastLoss  # noqa: E402
-from mmseg_pixcon.utils.benchmark_report import write_report  # noqa: E402
+from mmseg_pixcon.utils.benchmark_report import cpu_name, write_report  # noqa: E402
 
 T = TypeVar('T')
 CONFIGS = REPO / 'configs/pixcon/synthetic'
@@ -371,9 +370,7 @@ def wait_for_load(max_load: float, max_wait: float) -> float:
 
 
 def machine(device: str) -> Dict:
-    with open('/proc/cpuinfo') as f:
-        found = re.search(r'model name\s*:\s*(.+)', f.read())
-    info = dict(cpu=found.group(1).strip() if found else platform.machine(),
+    info = dict(cpu=cpu_name(),
                 nproc=len(os.sched_getaffinity(0)), threads=torch.get_num_threads(),
                 torch=torch.__version__, python=platform.python_version())
     if device == 'cuda':

@@ -1,7 +1,19 @@
-"""Writing a benchmark's table: printed, and saved as markdown + JSON next to each other."""
+"""Benchmark reports: the machine, and the table printed and saved as markdown + JSON."""
 import json
 import os
+import platform
+import re
 from typing import Optional
+
+
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo (the architecture where that is unavailable)."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            found = re.search(r'model name\s*:\s*(.+)', f.read())
+    except OSError:
+        found = None
+    return found.group(1).strip() if found else platform.machine()
 
 
 def write_report(markdown: str, result: dict, out: Optional[str]) -> None:
