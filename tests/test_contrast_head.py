@@ -145,6 +145,28 @@ def test_loss_resolution_resizes_embeddings_and_labels():
         MODELS.build(head_cfg('ASPPHead', contrast=True, loss_resolution=(8, )))
 
 
+def test_loss_resolution_projects_resized_features_in_training_only():
+    """loss() resizes the decoder features before the projection (released code's
+    resize_size); the test-time forward keeps the decoder grid."""
+    head, samples = head_and_batch(loss_resolution=(3, 5), dropout_ratio=0)
+    inputs = [f.repeat(2, 1, 1, 1) for f in features(batch=2)]
+    seen = []
+    hook = head.conv_seg.register_forward_hook(lambda m, i, o: seen.append(tuple(o.shape)))
+    losses = head.loss(inputs, samples, train_cfg={})
+    feats = head._forward_feature(inputs)  # (4, channels, 4, 4) decoder features
+    small = F.interpolate(feats, size=(3, 5), mode='bilinear', align_corners=True)
+    embeddings = F.normalize(head.conv_seg(small), dim=1)
+    labels = resize_labels(torch.stack([s.gt_sem_seg.data[0] for s in samples]), (3, 5))
+    expected = PixelContrastLoss(mode='within', temperature=0.1)(
+        embeddings[:2], labels[:2], embeddings[2:], labels[2:])
+    torch.testing.assert_close(losses['loss_pixcon'], expected)
+    head.eval()
+    assert tuple(head(inputs).shape) == (4, 16, 4, 4)
+    hook.remove()
+    assert seen[0] == (4, 16, 3, 5) and seen[-1] == (4, 16, 4, 4)
+    assert head._projection_size is None
+
+
 def test_loss_list_sums_same_names():
     twice = [PIXCON_LOSS, PIXCON_LOSS, dict(PIXCON_LOSS, loss_name='loss_other')]
     head, samples = head_and_batch(loss_decode=twice)

@@ -54,10 +54,20 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--seed', type=int, default=0, help='training seed of every run')
     parser.add_argument('--skip-contrastive', action='store_true',
                         help='run the CE-only baseline alone')
+    parser.add_argument('--skip-ce', action='store_true',
+                        help='run the contrastive recipe alone (no CE-only baseline)')
     parser.add_argument('--work-dir', default='work_dirs/recipe')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='extra key=value overrides passed to every train/test run')
-    return parser.parse_args()
+    parser.add_argument('--pretrain-options', nargs='+', default=[],
+                        help='key=value overrides for the stage-1 run only (e.g. '
+                        'model.decode_head.loss_decode.temperature=0.1)')
+    parser.add_argument('--finetune-options', nargs='+', default=[],
+                        help='key=value overrides for the stage-2 run only')
+    args = parser.parse_args()
+    if args.skip_contrastive and args.skip_ce:
+        parser.error('--skip-contrastive and --skip-ce leave nothing to run')
+    return args
 
 
 def prepare_data(args: argparse.Namespace) -> str:
@@ -157,22 +167,24 @@ def main() -> None:
     started = time.time()
 
     if not args.skip_contrastive:
-        train(pretrain_config, work / 'stage1', common + schedule_options(args.pretrain_iters))
+        train(pretrain_config, work / 'stage1',
+              common + schedule_options(args.pretrain_iters) + args.pretrain_options)
         stage1 = last_metrics(work / 'stage1')
         train(finetune_config, work / 'stage2',
               without_val + schedule_options(args.finetune_iters)
-              + [f'custom_hooks.0.checkpoint={work / "stage1"}'])
+              + [f'custom_hooks.0.checkpoint={work / "stage1"}'] + args.finetune_options)
         metrics = test(finetune_config, work / 'stage2', common)
         rows.append(dict(run='contrastive pretraining + CE fine-tuning',
                          iters=f'{args.pretrain_iters}+{args.finetune_iters}',
                          stage1_proto_mIoU=stage1.get('proto/mIoU', stage1.get('mIoU')),
                          mIoU=metrics['mIoU'], aAcc=metrics['aAcc']))
-    # The stage-2 config without its stage-1 hook is the CE-only baseline.
-    train(finetune_config, work / 'ce_only',
-          without_val + schedule_options(total) + ['custom_hooks=[]'])
-    metrics = test(finetune_config, work / 'ce_only', common)
-    rows.append(dict(run='CE only', iters=str(total), stage1_proto_mIoU=None,
-                     mIoU=metrics['mIoU'], aAcc=metrics['aAcc']))
+    if not args.skip_ce:
+        # The stage-2 config without its stage-1 hook is the CE-only baseline.
+        train(finetune_config, work / 'ce_only',
+              without_val + schedule_options(total) + ['custom_hooks=[]'])
+        metrics = test(finetune_config, work / 'ce_only', common)
+        rows.append(dict(run='CE only', iters=str(total), stage1_proto_mIoU=None,
+                         mIoU=metrics['mIoU'], aAcc=metrics['aAcc']))
 
     summary = dict(dataset=args.dataset, data_root=root, labeled=args.labeled, seed=args.seed,
                    pretrain_config=pretrain_config, finetune_config=finetune_config,

@@ -13,7 +13,7 @@ Config (a stage-1 config inherits the stock decode head and changes three things
                      loss_resolution=None,
                      loss_decode=dict(_delete_=True, type='PixelContrastLoss', ...))
 """
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -55,10 +55,13 @@ class ContrastHeadMixin:
         proj_channels: D, the embedding channels.
         num_proj_convs: 1×1 convs of the projection head.
         proj_norm_cfg: norm after its hidden convs (None: the paper; BN: the released code).
-        loss_resolution: (h', w') to which the embeddings are resized (bilinear,
-            align_corners=True, then re-normalised) and the labels (nearest) before the loss;
-            None keeps the embedding grid. The released code resizes the decoder features
-            before the projection; this head resizes the projected embeddings.
+        loss_resolution: (h', w') at which the loss is computed; None keeps the decoder's
+            grid. As in the released code (its ``resize_size``), the training forward
+            (:meth:`loss`) resizes the decoder features (bilinear, align_corners=True) before
+            the projection, and the labels by nearest neighbour; so both the projection and
+            the loss run on h'·w' pixels per image. Test-time forwards keep the full grid.
+            Embeddings given to :meth:`loss_by_feat` directly at another size are resized
+            there (bilinear, then re-normalised).
         **kwargs: the stock head's arguments; ``loss_decode`` is the contrastive loss (a
             ``PixelContrastLoss`` config or a list of them).
     """
@@ -80,6 +83,8 @@ class ContrastHeadMixin:
         # Non-persistent: prototypes are recomputed for every evaluation and must neither
         # enter checkpoints nor be expected by strict loading.
         self.register_buffer('prototypes', None, persistent=False)
+        # Set only while :meth:`loss` runs forward: the size cls_seg resizes features to.
+        self._projection_size: Optional[Tuple[int, int]] = None
 
     def _losses(self) -> List[nn.Module]:
         return list(self.loss_decode) if isinstance(self.loss_decode, nn.ModuleList) \
@@ -93,8 +98,22 @@ class ContrastHeadMixin:
                                  f'the head ignore_index={self.ignore_index}')
 
     def cls_seg(self, feat: Tensor) -> Tensor:
-        """(N, channels, h, w) decoder features → (N, D, h, w) unit-norm embeddings."""
+        """(N, channels, h, w) decoder features → (N, D, h, w) unit-norm embeddings;
+        inside :meth:`loss` with ``loss_resolution`` set, (N, D, h', w')."""
+        if self._projection_size is not None and tuple(feat.shape[2:]) != self._projection_size:
+            feat = F.interpolate(feat, size=self._projection_size, mode='bilinear',
+                                 align_corners=True)
         return F.normalize(super().cls_seg(feat), dim=1)
+
+    def loss(self, inputs: Tuple[Tensor, ...], batch_data_samples: Sequence[SegDataSample],
+             train_cfg: dict) -> Dict[str, Tensor]:
+        """Stock :meth:`BaseDecodeHead.loss`, with the projection at ``loss_resolution``."""
+        self._projection_size = self.loss_resolution
+        try:
+            seg_logits = self.forward(inputs)
+        finally:
+            self._projection_size = None
+        return self.loss_by_feat(seg_logits, batch_data_samples)
 
     def loss_by_feat(self, seg_logits: Tensor,
                      batch_data_samples: Sequence[SegDataSample]) -> Dict[str, Tensor]:
@@ -109,7 +128,8 @@ class ContrastHeadMixin:
         """
         check_two_views(seg_logits.shape[0], batch_data_samples)
         embeddings = seg_logits
-        if self.loss_resolution is not None:
+        if self.loss_resolution is not None and \
+                tuple(embeddings.shape[2:]) != self.loss_resolution:
             embeddings = F.normalize(
                 F.interpolate(embeddings, size=self.loss_resolution, mode='bilinear',
                               align_corners=True), dim=1)

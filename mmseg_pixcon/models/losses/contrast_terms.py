@@ -12,6 +12,7 @@ from typing import List, Sequence, Tuple
 import torch
 from torch import Tensor
 
+from .class_grouped import same_class_logsumexp
 from .tiled_contrast import official_anchor_loss, pair_logsumexp
 
 MODES = ('within', 'cross', 'batch')
@@ -176,9 +177,9 @@ def paper_loss(feats: Tensor, labels: Tensor, feats_aug: Tensor, labels_aug: Ten
         counts = class_counts(contrast_labels, num_classes)
         if mode == 'cross':
             mates = partners[bags]
-            log_dens.append(pair_logsumexp(scored, contrast[mates], scored_labels,
-                                           contrast_labels[mates], temperature, tile_size,
-                                           same_class=True))
+            log_dens.append(same_class_logsumexp(scored, contrast[mates], scored_labels,
+                                                 contrast_labels[mates], temperature,
+                                                 tile_size, num_classes))
             sums = sums + sums[partners]
             counts = counts + counts[partners]
         losses = _paper_anchor_losses(scored, scored_labels, log_dens, sums[bags],
