@@ -24,6 +24,7 @@ Usage::
 """
 import argparse
 import ast
+import contextlib
 import copy
 import inspect
 import os
@@ -282,13 +283,15 @@ def time_iterations(models: Dict[str, tuple], batches: List[dict], iters: int, w
 
 def head_inputs(model, batch: dict) -> Tuple[Tensor, Tensor, dict]:
     """One forward without grad: the decoder features entering ``conv_seg`` (N, C, h, w) and
-    the head output (N, K or D, h, w), both leaves that require grad, and the preprocessed
+    the head output (N, K or D, h, w) — a ContrastHead's at its loss resolution, as in training — both leaves that require grad, and the preprocessed
     batch."""
     head = model.decode_head
     data = model.data_preprocessor(batch, True)
     features = []
     hook = head.conv_seg.register_forward_pre_hook(lambda _, inputs: features.append(inputs[0]))
-    with torch.no_grad():
+    # A ContrastHead projects at its loss resolution in training: measure that grid.
+    grid = getattr(head, 'projecting_at_loss_resolution', contextlib.nullcontext)
+    with torch.no_grad(), grid():
         logits = head(model.extract_feat(data['inputs']))
     hook.remove()
     return features[0].detach().requires_grad_(), logits.detach().requires_grad_(), data
@@ -420,7 +423,8 @@ def to_markdown(result: Dict) -> str:
         'the models taking turns. Ratio = model / CE 2B reference, of the median and of the '
         'mean s/iter; paired = the median over rounds of the per-round ratio. '
         f'Stage-1 loss of the config: `{result["loss_config"]}` (its other arguments at their '
-        'defaults); a variant MODE:FORMULATION[:KEY=VALUE...] overrides it. A round or a '
+        'defaults), projected and computed at `loss_resolution='
+        f'{result.get("loss_resolution")}` (None: the decoder grid); a variant MODE:FORMULATION[:KEY=VALUE...] overrides it. A round or a '
         'breakdown during which other processes used more than '
         f'{result["args"]["max_foreign"]} CPU cores was measured again (up to '
         f'{result["args"]["retries"]} repeats; {result["discarded_measurements"]} measurements '
@@ -531,7 +535,8 @@ def main() -> None:
     result = dict(command=command, machine=machine(args.device), args=vars(args),
                   date=time.strftime('%Y-%m-%d %H:%M'), load_start=load_average(),
                   load_waited_s=waited,
-                  loss_config=pretrain.model.decode_head.loss_decode.to_dict())
+                  loss_config=pretrain.model.decode_head.loss_decode.to_dict(),
+                  loss_resolution=pretrain.model.decode_head.get('loss_resolution'))
     quiet = Quiet(args.max_foreign, args.retries, args.pause)
     result['runs'] = [run_batch_size(args, cfgs, pretrain, data_root, b, quiet)
                       for b in args.batch_sizes]

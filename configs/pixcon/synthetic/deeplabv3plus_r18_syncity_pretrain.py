@@ -7,6 +7,9 @@ model = dict(
     decode_head=dict(
         type='ContrastHead',
         base_type='DepthwiseSeparableASPPHead',
+        # Project and contrast at half the 24×48 decoder grid of a 96×192 crop, like the released
+        # code's resize_size: 1/4 of the pixels, 1/16 of the pairs.
+        loss_resolution=(12, 24),
         loss_decode=dict(_delete_=True, type='PixelContrastLoss', mode='cross')),
     auxiliary_head=None)
 val_evaluator = dict(type='PrototypeIoUMetric')

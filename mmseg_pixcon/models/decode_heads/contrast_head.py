@@ -13,7 +13,8 @@ Config (a stage-1 config inherits the stock decode head and changes three things
                      loss_resolution=None,
                      loss_decode=dict(_delete_=True, type='PixelContrastLoss', ...))
 """
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from contextlib import contextmanager
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -108,12 +109,19 @@ class ContrastHeadMixin:
     def loss(self, inputs: Tuple[Tensor, ...], batch_data_samples: Sequence[SegDataSample],
              train_cfg: dict) -> Dict[str, Tensor]:
         """Stock :meth:`BaseDecodeHead.loss`, with the projection at ``loss_resolution``."""
+        with self.projecting_at_loss_resolution():
+            seg_logits = self.forward(inputs)
+        return self.loss_by_feat(seg_logits, batch_data_samples)
+
+    @contextmanager
+    def projecting_at_loss_resolution(self) -> Iterator[None]:
+        """Within the block, :meth:`cls_seg` resizes features to ``loss_resolution`` (if set)
+        before projecting, as the training forward does."""
         self._projection_size = self.loss_resolution
         try:
-            seg_logits = self.forward(inputs)
+            yield
         finally:
             self._projection_size = None
-        return self.loss_by_feat(seg_logits, batch_data_samples)
 
     def loss_by_feat(self, seg_logits: Tensor,
                      batch_data_samples: Sequence[SegDataSample]) -> Dict[str, Tensor]:
