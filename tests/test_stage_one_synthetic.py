@@ -66,3 +66,28 @@ def test_cross_image_loss_falls_below_collapse_on_synthetic_streets(street_batch
     now, collapsed = loss_now_and_collapsed(model, street_batches[0])
     assert losses[0] > collapsed  # random unit embeddings at τ = 0.07 score worse
     assert now < collapsed - 0.1, (now, collapsed, losses)
+
+
+def test_collapse_gap_tool_scores_a_constant_embedding_as_log_set_size():
+    """tools/collapse_gap.py: with every embedding equal, the within-image paper loss of an
+    anchor is log of its contrast set's size (Î's labelled pixels), so the collapsed value is
+    the mean over images of log(labelled pixels); the model's own loss is returned beside it."""
+    import importlib.util
+    from pathlib import Path
+
+    from mmseg_pixcon.models.losses.pixel_contrast_loss import resize_labels
+    from tiny_segmentors import make_batch
+    path = Path(__file__).resolve().parents[1] / 'tools' / 'collapse_gap.py'
+    spec = importlib.util.spec_from_file_location('collapse_gap', path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+
+    model = build(segmentor_cfg(head_cfg('ASPPHead', contrast=True, loss_resolution=(4, 4))))
+    model.train()
+    batch = make_batch(2, seed=1)
+    values = tool.loss_and_collapsed(model, batch, seed=0)
+    labels = resize_labels(torch.stack([s.gt_sem_seg.data[0] for s in batch['data_samples']]),
+                           (4, 4))
+    expected = statistics.mean(math.log((image != 255).sum().item()) for image in labels)
+    assert values['collapsed'] == pytest.approx(expected, rel=1e-5)
+    assert math.isfinite(values['loss']) and values['loss'] != pytest.approx(expected)
