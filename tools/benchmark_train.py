@@ -283,8 +283,8 @@ def time_iterations(models: Dict[str, tuple], batches: List[dict], iters: int, w
 
 def head_inputs(model, batch: dict) -> Tuple[Tensor, Tensor, dict]:
     """One forward without grad: the decoder features entering ``conv_seg`` (N, C, h, w) and
-    the head output (N, K or D, h, w) — a ContrastHead's at its loss resolution, as in training — both leaves that require grad, and the preprocessed
-    batch."""
+    the head output (N, K or D, h, w) — a ContrastHead's at its loss resolution, as in
+    training — both leaves that require grad, and the preprocessed batch."""
     head = model.decode_head
     data = model.data_preprocessor(batch, True)
     features = []
@@ -424,7 +424,8 @@ def to_markdown(result: Dict) -> str:
         'mean s/iter; paired = the median over rounds of the per-round ratio. '
         f'Stage-1 loss of the config: `{result["loss_config"]}` (its other arguments at their '
         'defaults), projected and computed at `loss_resolution='
-        f'{result.get("loss_resolution")}` (None: the decoder grid); a variant MODE:FORMULATION[:KEY=VALUE...] overrides it. A round or a '
+        f'{result.get("loss_resolution")}` (None: the decoder grid); a variant '
+        'MODE:FORMULATION[:KEY=VALUE...] overrides it. A round or a '
         'breakdown during which other processes used more than '
         f'{result["args"]["max_foreign"]} CPU cores was measured again (up to '
         f'{result["args"]["retries"]} repeats; {result["discarded_measurements"]} measurements '
