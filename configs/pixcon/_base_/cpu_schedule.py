@@ -1,8 +1,8 @@
 # A short CPU schedule for the built-in synthetic sets: the stock SGD + poly policy, fewer
-# iterations and a 5x larger learning rate, which a few hundred iterations from scratch need (synthetic
-# Cityscapes, 8 labelled images, 400 iterations: CE 6.84 mIoU at the stock 0.01, 8.56 at 0.05;
-# benchmarks/recipe_syncity.md). tools/run_recipe.py rescales max_iters, the poly end and the
-# intervals together.
+# iterations and a 5x larger learning rate, which a few hundred iterations from scratch need
+# (synthetic Cityscapes, 8 labelled images, 400 iterations: CE 6.84 mIoU at the stock 0.01,
+# 8.56 at 0.05; benchmarks/recipe_syncity.md). tools/run_recipe.py rescales max_iters, the poly
+# end and the intervals together.
 _base_ = ['mmseg::_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_80k.py']
 optim_wrapper = dict(optimizer=dict(lr=0.05))
 max_iters = 400
