@@ -1,18 +1,21 @@
 """Stage 1 on the built-in synthetic Cityscapes set: over a few dozen SGD steps of a tiny
 DeepLabV3+ fed through the stock dataset and pipeline, the contrastive loss falls, and ends below
 the value every collapsed embedding (all pixels on one point) would give."""
+import importlib.util
 import math
 import statistics
+from pathlib import Path
 
 import pytest
 import torch
 from mmengine.dataset import pseudo_collate
 from mmengine.optim import OptimWrapper
-from tiny_segmentors import build, head_cfg, segmentor_cfg
+from tiny_segmentors import build, head_cfg, make_batch, segmentor_cfg
 
 from mmseg.registry import DATASETS
 from mmseg.utils import register_all_modules
 from mmseg_pixcon.datasets import generate_cityscapes
+from mmseg_pixcon.models.losses.pixel_contrast_loss import resize_labels
 
 SIZE = (64, 128)
 STEPS = 40
@@ -33,22 +36,18 @@ def street_batches(tmp_path_factory):
     return [pseudo_collate(samples[i:i + 2]) for i in (0, 2)]
 
 
-def loss_now_and_collapsed(model, batch: dict):
-    """The loss of the model's embeddings on ``batch``, and of one constant embedding for
-    every pixel (the paper loss is then log of each anchor's contrast-set size)."""
-    data = model.data_preprocessor(batch, True)
-    head = model.decode_head
-    with torch.no_grad(), head.projecting_at_loss_resolution():
-        embeddings = head(model.extract_feat(data['inputs']))
-        constant = torch.ones_like(embeddings) / math.sqrt(embeddings.shape[1])
-        torch.manual_seed(0)
-        now = head.loss_by_feat(embeddings, data['data_samples'])['loss_pixcon'].item()
-        torch.manual_seed(0)
-        collapsed = head.loss_by_feat(constant, data['data_samples'])['loss_pixcon'].item()
-    return now, collapsed
+@pytest.fixture(scope='module')
+def collapse_gap():
+    """tools/collapse_gap.py as a module."""
+    spec = importlib.util.spec_from_file_location(
+        'collapse_gap', Path(__file__).resolve().parents[1] / 'tools' / 'collapse_gap.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
 
 
-def test_cross_image_loss_falls_below_collapse_on_synthetic_streets(street_batches):
+def test_cross_image_loss_falls_below_collapse_on_synthetic_streets(street_batches,
+                                                                     collapse_gap):
     # The released code's BN in the projection's hidden layers: with the paper's plain head
     # this tiny model sits on the collapsed plateau for longer than a unit test should run.
     head = head_cfg('DepthwiseSeparableASPPHead', contrast=True, num_classes=19,
@@ -63,29 +62,20 @@ def test_cross_image_loss_falls_below_collapse_on_synthetic_streets(street_batch
               for step in range(STEPS)]
     assert all(math.isfinite(loss) for loss in losses), losses
     assert statistics.mean(losses[-6:]) < statistics.mean(losses[:6]) - 1.0, losses
-    now, collapsed = loss_now_and_collapsed(model, street_batches[0])
+    values = collapse_gap.loss_and_collapsed(model, street_batches[0], seed=0)
+    now, collapsed = values['loss'], values['collapsed']
     assert losses[0] > collapsed  # random unit embeddings at τ = 0.07 score worse
     assert now < collapsed - 0.1, (now, collapsed, losses)
 
 
-def test_collapse_gap_tool_scores_a_constant_embedding_as_log_set_size():
+def test_collapse_gap_tool_scores_a_constant_embedding_as_log_set_size(collapse_gap):
     """tools/collapse_gap.py: with every embedding equal, the within-image paper loss of an
     anchor is log of its contrast set's size (Î's labelled pixels), so the collapsed value is
     the mean over images of log(labelled pixels); the model's own loss is returned beside it."""
-    import importlib.util
-    from pathlib import Path
-
-    from mmseg_pixcon.models.losses.pixel_contrast_loss import resize_labels
-    from tiny_segmentors import make_batch
-    path = Path(__file__).resolve().parents[1] / 'tools' / 'collapse_gap.py'
-    spec = importlib.util.spec_from_file_location('collapse_gap', path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-
     model = build(segmentor_cfg(head_cfg('ASPPHead', contrast=True, loss_resolution=(4, 4))))
     model.train()
     batch = make_batch(2, seed=1)
-    values = tool.loss_and_collapsed(model, batch, seed=0)
+    values = collapse_gap.loss_and_collapsed(model, batch, seed=0)
     labels = resize_labels(torch.stack([s.gt_sem_seg.data[0] for s in batch['data_samples']]),
                            (4, 4))
     expected = statistics.mean(math.log((image != 255).sum().item()) for image in labels)

@@ -18,6 +18,14 @@ from torch import Tensor
 from .tiled_contrast import IGNORED, pair_logsumexp
 
 
+def class_counts(labels: Tensor, num_classes: int) -> Tensor:
+    """Labelled pixels per class of each bag: (G, N) -> (G, num_classes), int64."""
+    bins = torch.where(labels >= 0, labels, num_classes)  # ignored -> a spare bin
+    counts = labels.new_zeros((labels.shape[0], num_classes + 1))
+    counts.scatter_add_(1, bins, torch.ones_like(bins))
+    return counts[:, :num_classes]
+
+
 def _class_groups(labels: Tensor, num_classes: int) -> Tuple[Tensor, Tensor, Tensor]:
     """Pixels of each bag sorted by class.
 
@@ -28,10 +36,7 @@ def _class_groups(labels: Tensor, num_classes: int) -> Tuple[Tensor, Tensor, Ten
     """
     keys = torch.where(labels >= 0, labels, num_classes)
     order = torch.argsort(keys, dim=1, stable=True)
-    counts = torch.zeros((labels.shape[0], num_classes + 1), dtype=torch.long,
-                         device=labels.device)
-    counts.scatter_add_(1, keys, torch.ones_like(keys))
-    counts = counts[:, :num_classes]
+    counts = class_counts(labels, num_classes)
     starts = counts.cumsum(1) - counts
     return order, counts, starts
 

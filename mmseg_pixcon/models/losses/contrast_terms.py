@@ -12,7 +12,7 @@ from typing import List, Sequence, Tuple
 import torch
 from torch import Tensor
 
-from .class_grouped import same_class_logsumexp
+from .class_grouped import class_counts, same_class_logsumexp
 from .tiled_contrast import official_anchor_loss, pair_logsumexp
 
 MODES = ('within', 'cross', 'batch')
@@ -40,14 +40,6 @@ def select_partners(batch_size: int, rule: str, device: torch.device) -> Tensor:
     partners = torch.empty_like(order)
     partners[order] = order.roll(-1)
     return partners.to(device)
-
-
-def class_counts(labels: Tensor, num_classes: int) -> Tensor:
-    """Labelled pixels per class of each bag: (G, N) -> (G, num_classes), int64."""
-    bins = torch.where(labels >= 0, labels, num_classes)  # ignored -> a spare bin
-    counts = labels.new_zeros((labels.shape[0], num_classes + 1))
-    counts.scatter_add_(1, bins, torch.ones_like(bins))
-    return counts[:, :num_classes]
 
 
 def class_sums(feats: Tensor, labels: Tensor, num_classes: int) -> Tensor:
