@@ -11,7 +11,7 @@ from tiny_segmentors import (NUM_CLASSES, PIXCON_LOSS, STOCK_HEADS, build, head_
 from mmseg.registry import MODELS
 from mmseg_pixcon.models.decode_heads import ContrastHead, ProjectionHead
 from mmseg_pixcon.models.losses import PixelContrastLoss
-from mmseg_pixcon.models.losses.pixel_contrast_loss import resize_labels
+from mmseg_pixcon.models.grid_resize import resize_labels
 
 PROJ_NAMES = {'conv_seg.convs.0.conv.weight', 'conv_seg.convs.0.conv.bias',
               'conv_seg.convs.1.conv.weight', 'conv_seg.convs.1.conv.bias',
@@ -126,7 +126,9 @@ def test_loss_by_feat_matches_direct_loss_call():
     assert set(losses) == {'loss_pixcon'}
     labels = torch.stack([s.gt_sem_seg.data[0] for s in samples])
     small = resize_labels(labels, (4, 4))
-    assert torch.equal(small[:, 1, 2], labels[:, 8, 16])  # nearest: top-left of each cell
+    stride = labels.shape[1] // 4
+    # the pixel at the centre of each stride cell (rounded down-right), not its top-left corner
+    assert torch.equal(small[:, 1, 2], labels[:, stride + stride // 2, 2 * stride + stride // 2])
     expected = PixelContrastLoss(mode='within', formulation='official', temperature=0.1)(
         embeddings[:2], small[:2], embeddings[2:], small[2:])
     torch.testing.assert_close(losses['loss_pixcon'], expected)
@@ -136,7 +138,7 @@ def test_loss_resolution_resizes_embeddings_and_labels():
     head, samples = head_and_batch(loss_resolution=(8, 8))
     embeddings = F.normalize(torch.randn(4, 16, 4, 4, dtype=torch.float64), dim=1)
     big = F.normalize(F.interpolate(embeddings, size=(8, 8), mode='bilinear',
-                                    align_corners=True), dim=1)
+                                    align_corners=False), dim=1)
     labels = resize_labels(torch.stack([s.gt_sem_seg.data[0] for s in samples]), (8, 8))
     expected = PixelContrastLoss(mode='within', temperature=0.1)(big[:2], labels[:2], big[2:],
                                                                   labels[2:])
@@ -154,7 +156,7 @@ def test_loss_resolution_projects_resized_features_in_training_only():
     hook = head.conv_seg.register_forward_hook(lambda m, i, o: seen.append(tuple(o.shape)))
     losses = head.loss(inputs, samples, train_cfg={})
     feats = head._forward_feature(inputs)  # (4, channels, 4, 4) decoder features
-    small = F.interpolate(feats, size=(3, 5), mode='bilinear', align_corners=True)
+    small = F.interpolate(feats, size=(3, 5), mode='bilinear', align_corners=False)
     embeddings = F.normalize(head.conv_seg(small), dim=1)
     labels = resize_labels(torch.stack([s.gt_sem_seg.data[0] for s in samples]), (3, 5))
     expected = PixelContrastLoss(mode='within', temperature=0.1)(

@@ -141,12 +141,13 @@ def test_never_builds_the_similarity_matrix(formulation):
     assert probe.largest <= 512 * 8
 
 
-def test_label_downsampling_is_floor_nearest():
+def test_label_downsampling_takes_the_pixel_at_each_cell_centre():
     for (height, width), (h, w) in [((512, 1024), (128, 256)), ((97, 61), (24, 13)),
                                     ((7, 5), (7, 5))]:
         position = torch.arange(height * width).view(1, height, width)
-        rows = (torch.arange(h) * height // h).view(h, 1)
-        cols = (torch.arange(w) * width // w).view(1, w)
+        # centre of cell i: (i + 0.5)·H/h − 0.5, rounded half up = ⌊(2i + 1)·H / 2h⌋
+        rows = ((2 * torch.arange(h) + 1) * height // (2 * h)).view(h, 1)
+        cols = ((2 * torch.arange(w) + 1) * width // (2 * w)).view(1, w)
         assert torch.equal(resize_labels(position, (h, w))[0], rows * width + cols)
 
 

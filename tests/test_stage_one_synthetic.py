@@ -15,7 +15,7 @@ from tiny_segmentors import build, head_cfg, make_batch, segmentor_cfg
 from mmseg.registry import DATASETS
 from mmseg.utils import register_all_modules
 from mmseg_pixcon.datasets import generate_cityscapes
-from mmseg_pixcon.models.losses.pixel_contrast_loss import resize_labels
+from mmseg_pixcon.models.grid_resize import resize_labels
 
 SIZE = (64, 128)
 STEPS = 40

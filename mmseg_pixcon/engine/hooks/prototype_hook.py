@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader, Subset
 from mmseg.registry import DATASETS, HOOKS
 from ...evaluation.prototypes import PrototypeAccumulator, labels_on_input_grid
 from ...models.decode_heads.contrast_head import ContrastHeadMixin
-from ...models.losses.pixel_contrast_loss import resize_labels
+from ...models.grid_resize import resize_labels
 from ...utils.data_root import leaf_datasets
 
 
@@ -28,7 +28,8 @@ class PrototypeHook(Hook):
     with the deterministic pipeline of the evaluation dataloader, batch 1, in order). The model
     runs in eval mode without gradients: data preprocessor (eval), backbone (+ neck), each
     head's forward at its embedding resolution; labels are brought to the input grid and
-    downsampled by nearest neighbour. Sums are all-reduced across ranks, each rank reading its
+    downsampled to the pixel nearest each cell under the head's ``align_corners``, as in
+    training. Sums are all-reduced across ranks, each rank reading its
     share of the images. With prototypes the head predicts class scores, which
     ``PrototypeIoUMetric`` evaluates.
 
@@ -83,8 +84,8 @@ class PrototypeHook(Hook):
                         labels_on_input_grid(sample, inputs.shape[2:], head.ignore_index)
                         for sample in samples
                     ])
-                    accumulators[name].add(embeddings,
-                                           resize_labels(labels, tuple(embeddings.shape[2:])))
+                    accumulators[name].add(embeddings, resize_labels(
+                        labels, tuple(embeddings.shape[2:]), head.align_corners))
         model.train(was_training)
         for name, head in heads.items():
             prototypes, counts = accumulators[name].result()

@@ -24,7 +24,7 @@ from torch import Tensor
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
-from ..losses.pixel_contrast_loss import resize_labels
+from ..grid_resize import resize_features, resize_labels
 from .projection_head import ProjectionHead
 
 CLASS_PREFIX = 'Contrast'
@@ -58,11 +58,16 @@ class ContrastHeadMixin:
         proj_norm_cfg: norm after its hidden convs (None: the paper; BN: the released code).
         loss_resolution: (h', w') at which the loss is computed; None keeps the decoder's
             grid. As in the released code (its ``resize_size``), the training forward
-            (:meth:`loss`) resizes the decoder features (bilinear, align_corners=True) before
-            the projection, and the labels by nearest neighbour; so both the projection and
+            (:meth:`loss`) resizes the decoder features (bilinear) before the projection,
+            and the labels by nearest neighbour; so both the projection and
             the loss run on h'·w' pixels per image. Test-time forwards keep the full grid.
             Embeddings given to :meth:`loss_by_feat` directly at another size are resized
-            there (bilinear, then re-normalised).
+            there (bilinear, then re-normalised). Features are resized under the head's
+            ``align_corners`` (mmseg's rule for its logits) and each label cell takes the
+            pixel nearest to its cell under the same rule
+            (:mod:`mmseg_pixcon.models.grid_resize`), so a cell's embedding and its label
+            describe the same place to within half a pixel. The released code resizes
+            both with aligned corners, but its labels by TF's nearest rule.
         **kwargs: the stock head's arguments; ``loss_decode`` is the contrastive loss (a
             ``PixelContrastLoss`` config or a list of them).
     """
@@ -101,9 +106,8 @@ class ContrastHeadMixin:
     def cls_seg(self, feat: Tensor) -> Tensor:
         """(N, channels, h, w) decoder features → (N, D, h, w) unit-norm embeddings;
         inside :meth:`loss` with ``loss_resolution`` set, (N, D, h', w')."""
-        if self._projection_size is not None and tuple(feat.shape[2:]) != self._projection_size:
-            feat = F.interpolate(feat, size=self._projection_size, mode='bilinear',
-                                 align_corners=True)
+        if self._projection_size is not None:
+            feat = resize_features(feat, self._projection_size, self.align_corners)
         return F.normalize(super().cls_seg(feat), dim=1)
 
     def loss(self, inputs: Tuple[Tensor, ...], batch_data_samples: Sequence[SegDataSample],
@@ -139,10 +143,9 @@ class ContrastHeadMixin:
         if self.loss_resolution is not None and \
                 tuple(embeddings.shape[2:]) != self.loss_resolution:
             embeddings = F.normalize(
-                F.interpolate(embeddings, size=self.loss_resolution, mode='bilinear',
-                              align_corners=True), dim=1)
+                resize_features(embeddings, self.loss_resolution, self.align_corners), dim=1)
         labels = resize_labels(self._stack_batch_gt(batch_data_samples).squeeze(1),
-                               tuple(embeddings.shape[2:]))
+                               tuple(embeddings.shape[2:]), self.align_corners)
         half = embeddings.shape[0] // 2
         losses: Dict[str, Tensor] = {}
         for loss in self._losses():

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from ..grid_resize import resize_labels
 from .contrast_terms import (MODES, PARTNER_RULES, official_loss, paper_loss,
                              select_partners)
 from .distributed import (broadcast_from_first, gather_batch, gather_rows, own_slice,
@@ -19,29 +20,6 @@ from .tiled_contrast import IGNORED
 
 FORMULATIONS = {'paper': paper_loss, 'official': official_loss}
 _INTEGER_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
-
-
-def resize_labels(labels: Tensor, size: Tuple[int, int]) -> Tensor:
-    """Nearest-neighbour downsampling of a label map to the embedding grid.
-
-    Output pixel (i, j) takes source pixel (⌊i·H/h⌋, ⌊j·W/w⌋) — the rule of
-    ``F.interpolate(mode='nearest')``, which does the work (on float64, exact for any
-    int32 label): the top-left pixel of each stride cell when H, W are multiples of h, w.
-
-    Args:
-        labels: (B, H, W) integer labels, H >= h and W >= w.
-        size: (h, w).
-
-    Returns:
-        (B, h, w) int64.
-    """
-    if labels.shape[1] < size[0] or labels.shape[2] < size[1]:
-        raise ValueError(f'labels of spatial size {tuple(labels.shape[1:])} are smaller '
-                         f'than the embeddings {tuple(size)}')
-    if tuple(labels.shape[1:]) == tuple(size):
-        return labels.long()
-    return F.interpolate(labels.unsqueeze(1).double(), size=size,
-                         mode='nearest').squeeze(1).long()
 
 
 @MODELS.register_module()
@@ -160,7 +138,8 @@ class PixelContrastLoss(nn.Module):
         Args:
             feats: (B, D, H, W) embeddings of I, unit-normalised by the caller.
             labels: (B, H', W') integer labels of I, H' >= H, W' >= W (larger maps are
-                downsampled, see :func:`resize_labels`).
+                downsampled to the nearest pixel of each cell under mmseg's default
+                ``align_corners=False``, see :func:`resize_labels`).
             feats_aug: (B, D, H, W) embeddings of Î.
             labels_aug: (B, H'', W'') labels of Î.
 
