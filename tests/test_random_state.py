@@ -118,6 +118,24 @@ def test_validation_leaves_the_training_sequence_alone(source, tmp_path):
     assert draw(model) == after_validation
 
 
+def test_an_epoch_loop_gets_its_states_back_at_once():
+    """An epoch-based loop fetches its first batch after before_train_epoch: no replay to wait
+    for."""
+    model = Model()
+    reseed(model)
+    torch.rand(4)
+    runner = fake_runner(model, RESUMED_AT)
+    checkpoint = {}
+    RandomStateHook().before_save_checkpoint(runner, checkpoint)
+    uninterrupted = torch.rand(4)
+    reseed(model)
+    runner.train_loop = SimpleNamespace()  # not an IterBasedTrainLoop
+    hook = RandomStateHook()
+    hook.after_load_checkpoint(runner, checkpoint)
+    hook.before_train_epoch(runner)
+    assert torch.equal(torch.rand(4), uninterrupted)
+
+
 def test_load_from_is_not_a_resume():
     """A checkpoint loaded with load_from starts a run at iteration 0: its states stay unused."""
     model = Model()
