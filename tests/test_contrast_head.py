@@ -8,8 +8,9 @@ from mmengine.optim import OptimWrapper
 from tiny_segmentors import (NUM_CLASSES, PIXCON_LOSS, STOCK_HEADS, build, head_cfg,
                              make_batch, segmentor_cfg)
 
+from mmseg.models.decode_heads import ASPPHead, DepthwiseSeparableFCNHead
 from mmseg.registry import MODELS
-from mmseg_pixcon.models.decode_heads import ContrastHead, ProjectionHead
+from mmseg_pixcon.models.decode_heads import ContrastASPPHead, ContrastHead, ProjectionHead
 from mmseg_pixcon.models.losses import PixelContrastLoss
 from mmseg_pixcon.models.grid_resize import resize_labels
 
@@ -54,6 +55,22 @@ def test_classes_cached_and_picklable():
     copy = pickle.loads(pickle.dumps(first))
     assert type(copy) is type(first)
     assert torch.equal(copy.conv_seg.convs[2].weight, first.conv_seg.convs[2].weight)
+
+
+def test_stock_heads_are_registered_classes_and_others_are_made():
+    """The recipe's heads are classes of their own (``type='ContrastASPPHead'`` works too);
+    any other BaseDecodeHead gets the same kind of subclass, made once, picklable."""
+    built = MODELS.build(head_cfg('ASPPHead', contrast=True))
+    assert type(built) is ContrastASPPHead is MODELS.get('ContrastASPPHead')
+    assert ContrastASPPHead.__bases__[1] is ASPPHead
+    by_name = dict(head_cfg('ASPPHead', contrast=True), type='ContrastASPPHead')
+    del by_name['base_type']
+    assert type(MODELS.build(by_name)) is ContrastASPPHead
+    other = dict(head_cfg('FCNHead', contrast=True), base_type='DepthwiseSeparableFCNHead')
+    first, second = MODELS.build(other), MODELS.build(other)
+    assert type(first).__name__ == 'ContrastDepthwiseSeparableFCNHead'
+    assert type(first) is type(second) and isinstance(first, DepthwiseSeparableFCNHead)
+    assert type(pickle.loads(pickle.dumps(first))) is type(first)
 
 
 def test_bad_configs_refused():

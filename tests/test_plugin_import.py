@@ -6,7 +6,9 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-REGISTERED = {'MODELS': ['PixelContrastLoss', 'ContrastHead', 'PixConDataPreProcessor'],
+REGISTERED = {'MODELS': ['PixelContrastLoss', 'ContrastHead', 'ContrastASPPHead',
+                         'ContrastDepthwiseSeparableASPPHead', 'ContrastPSPHead',
+                         'ContrastFCNHead', 'PixConDataPreProcessor'],
               'HOOKS': ['LoadStageOneHook', 'PrototypeHook'],
               'METRICS': ['PrototypeIoUMetric']}
 PROBE = '''

@@ -12,6 +12,11 @@ Config (a stage-1 config inherits the stock decode head and changes three things
                      proj_channels=256, num_proj_convs=3, proj_norm_cfg=None,
                      loss_resolution=None,
                      loss_decode=dict(_delete_=True, type='PixelContrastLoss', ...))
+
+``ContrastHead`` builds ``Contrast<base_type>``, the stock class with :class:`ContrastHeadMixin`
+in front: the stock heads of the recipe's models are classes of their own below (registered, so
+``type='ContrastASPPHead'`` works too), and any other BaseDecodeHead gets the same subclass made
+on first use.
 """
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
@@ -21,6 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from mmseg.models.decode_heads import ASPPHead, DepthwiseSeparableASPPHead, FCNHead, PSPHead
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
@@ -28,7 +34,6 @@ from ..grid_resize import resize_features, resize_labels
 from .projection_head import ProjectionHead
 
 CLASS_PREFIX = 'Contrast'
-_CLASSES: Dict[type, type] = {}
 
 
 class ContrastHeadMixin:
@@ -197,19 +202,42 @@ def check_two_views(num_embeddings: int, samples: Sequence[SegDataSample]) -> No
                              f'{second}), not an image and its view. {fix}')
 
 
+@MODELS.register_module()
+class ContrastFCNHead(ContrastHeadMixin, FCNHead):
+    """FCNHead with a contrastive projection head (e.g. as ``auxiliary_head``)."""
+
+
+@MODELS.register_module()
+class ContrastPSPHead(ContrastHeadMixin, PSPHead):
+    """PSPHead (PSPNet) with a contrastive projection head."""
+
+
+@MODELS.register_module()
+class ContrastASPPHead(ContrastHeadMixin, ASPPHead):
+    """ASPPHead (DeepLabV3) with a contrastive projection head."""
+
+
+@MODELS.register_module()
+class ContrastDepthwiseSeparableASPPHead(ContrastHeadMixin, DepthwiseSeparableASPPHead):
+    """DepthwiseSeparableASPPHead (DeepLabV3+) with a contrastive projection head."""
+
+
 def contrast_head_class(base: type) -> type:
-    """The class ``Contrast<Base>`` = (ContrastHeadMixin, base), made once per base."""
+    """``Contrast<Base>`` = (ContrastHeadMixin, base): one of the classes above for the stock
+    heads, else made once per base (cached in this module's namespace, so pickle finds it
+    in the process that made it)."""
     if not (isinstance(base, type) and issubclass(base, BaseDecodeHead)):
         raise ValueError(f'base_type must be a BaseDecodeHead subclass, got {base!r}')
     if issubclass(base, ContrastHeadMixin):
         raise ValueError(f'{base.__name__} is already a contrast head')
-    if base not in _CLASSES:
-        name = CLASS_PREFIX + base.__name__
-        _CLASSES[base] = type(name, (ContrastHeadMixin, base), {
+    name = CLASS_PREFIX + base.__name__
+    made = globals().get(name)
+    if made is None or made.__bases__ != (ContrastHeadMixin, base):
+        made = globals()[name] = type(name, (ContrastHeadMixin, base), {
             '__module__': __name__, '__qualname__': name,
             '__doc__': f'{base.__name__} with a contrastive projection head; see '
                        f':class:`ContrastHeadMixin`.'})
-    return _CLASSES[base]
+    return made
 
 
 @MODELS.register_module(name='ContrastHead')
@@ -228,13 +256,6 @@ def ContrastHead(base_type: Union[str, type], **kwargs) -> BaseDecodeHead:  # no
     return contrast_head_class(base)(**kwargs)
 
 
-def __getattr__(name: str) -> type:
-    """Resolves ``Contrast<Base>`` by name, so that pickle finds these generated classes."""
-    if name.startswith(CLASS_PREFIX):
-        base = MODELS.get(name[len(CLASS_PREFIX):])
-        if isinstance(base, type) and issubclass(base, BaseDecodeHead):
-            return contrast_head_class(base)
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-
-
-__all__ = ['ContrastHead', 'ContrastHeadMixin', 'check_two_views', 'contrast_head_class']
+__all__ = ['ContrastASPPHead', 'ContrastDepthwiseSeparableASPPHead', 'ContrastFCNHead',
+           'ContrastHead', 'ContrastHeadMixin', 'ContrastPSPHead', 'check_two_views',
+           'contrast_head_class']
