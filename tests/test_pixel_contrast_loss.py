@@ -303,6 +303,37 @@ def test_bad_inputs_raise(change, message):
         PixelContrastLoss()(*change(*_random_batch()))
 
 
+def test_kernel_matmuls_are_ieee_float32_whatever_the_global_setting(monkeypatch):
+    """TF32 on CUDA (or bf16 on MKLDNN) set for the whole process does not reach the loss's
+    matmuls, forward or backward, and is back in place afterwards."""
+    seen = []
+    for name in ('baddbmm', 'bmm'):
+        real = getattr(torch, name)
+
+        def spy(*args, real=real, **kwargs):
+            seen.append((torch.backends.cuda.matmul.fp32_precision,
+                         torch.backends.mkldnn.matmul.fp32_precision))
+            return real(*args, **kwargs)
+        monkeypatch.setattr(torch, name, spy)
+    feats, labels, feats_aug, labels_aug = _random_batch(dtype=torch.float32)
+    feats.requires_grad_()
+    saved = (torch.backends.cuda.matmul.fp32_precision,
+             torch.backends.mkldnn.matmul.fp32_precision)
+    torch.backends.cuda.matmul.fp32_precision = 'tf32'
+    torch.backends.mkldnn.matmul.fp32_precision = 'bf16'
+    try:
+        for formulation in FORMULATIONS:
+            PixelContrastLoss(mode='cross', formulation=formulation)(
+                feats, labels, feats_aug, labels_aug).backward()
+        after = (torch.backends.cuda.matmul.fp32_precision,
+                 torch.backends.mkldnn.matmul.fp32_precision)
+    finally:
+        torch.backends.cuda.matmul.fp32_precision, \
+            torch.backends.mkldnn.matmul.fp32_precision = saved
+    assert len(seen) > 4 and set(seen) == {('ieee', 'ieee')}
+    assert after == ('tf32', 'bf16')
+
+
 @pytest.mark.parametrize('kwargs,message', [
     (dict(mode='pairs'), 'mode'), (dict(formulation='tf'), 'formulation'),
     (dict(partner='random'), 'partner'), (dict(temperature=0.0), 'temperature'),
