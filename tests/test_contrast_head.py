@@ -73,6 +73,19 @@ def test_stock_heads_are_registered_classes_and_others_are_made():
     assert type(pickle.loads(pickle.dumps(first))) is type(first)
 
 
+def test_the_loss_takes_the_head_num_classes():
+    """A fixed class count keeps the loss's shapes the same from step to step."""
+    head, samples = head_and_batch()
+    assert head.loss_decode.num_classes == NUM_CLASSES
+    with pytest.raises(ValueError, match='num_classes=5 differs from the head num_classes=3'):
+        MODELS.build(head_cfg('ASPPHead', contrast=True,
+                              loss_decode=dict(PIXCON_LOSS, num_classes=5)))
+    samples[1].gt_sem_seg.data[0, 0, 0] = NUM_CLASSES  # a label the model has no class for
+    embeddings = F.normalize(torch.randn(4, 16, 32, 32), dim=1)
+    with pytest.raises(ValueError, match='below num_classes=3.*found class 3'):
+        head.loss_by_feat(embeddings, samples)
+
+
 def test_bad_configs_refused():
     cfg = head_cfg('ASPPHead', contrast=True)
     with pytest.raises(ValueError, match='not registered'):
@@ -140,9 +153,11 @@ def test_loss_by_feat_matches_direct_loss_call():
     head, samples = head_and_batch(loss_decode=dict(PIXCON_LOSS, formulation='official'))
     embeddings = F.normalize(torch.randn(4, 16, 4, 4, dtype=torch.float64), dim=1)
     losses = head.loss_by_feat(embeddings, samples)
-    assert set(losses) == {'loss_pixcon'}
+    assert set(losses) == {'loss_pixcon', 'pixcon_anchors'}
     labels = torch.stack([s.gt_sem_seg.data[0] for s in samples])
     small = resize_labels(labels, (4, 4))
+    # official within: every labelled pixel of both views is an anchor and its own positive
+    assert losses['pixcon_anchors'].item() == (small != 255).sum().item()
     stride = labels.shape[1] // 4
     # the pixel at the centre of each stride cell (rounded down-right), not its top-left corner
     assert torch.equal(small[:, 1, 2], labels[:, stride + stride // 2, 2 * stride + stride // 2])
@@ -191,7 +206,7 @@ def test_loss_list_sums_same_names():
     head, samples = head_and_batch(loss_decode=twice)
     embeddings = F.normalize(torch.randn(4, 16, 4, 4, dtype=torch.float64), dim=1)
     losses = head.loss_by_feat(embeddings, samples)
-    assert set(losses) == {'loss_pixcon', 'loss_other'}
+    assert set(losses) == {'loss_pixcon', 'loss_other', 'pixcon_anchors', 'other_anchors'}
     torch.testing.assert_close(losses['loss_pixcon'], 2 * losses['loss_other'])
 
 
@@ -232,7 +247,8 @@ def test_stage_one_train_step(base_type):
     watched = ['backbone.stem.0.weight', 'decode_head.bottleneck.conv.weight',
                'decode_head.conv_seg.convs.0.conv.weight', 'decode_head.conv_seg.convs.2.weight']
     log, changed = train_step_changes(model, watched, make_batch(2))
-    assert set(log) == {'loss', 'decode.loss_pixcon'}
+    assert set(log) == {'loss', 'decode.loss_pixcon', 'decode.pixcon_anchors'}
+    assert log['loss'] == log['decode.loss_pixcon']  # the count is logged, not added
     assert torch.isfinite(log['loss']) and log['loss'] > 0
     assert changed == set(watched)
 
@@ -250,7 +266,8 @@ def test_auxiliary_contrast_head_beside_cross_entropy():
     model = build(segmentor_cfg(head_cfg('PSPHead', contrast=False), auxiliary_head=aux))
     data = model.data_preprocessor(make_batch(2), True)
     losses = model.loss(data['inputs'], data['data_samples'])
-    assert set(losses) == {'decode.loss_ce', 'decode.acc_seg', 'aux.loss_pixcon'}
+    assert set(losses) == {'decode.loss_ce', 'decode.acc_seg', 'aux.loss_pixcon',
+                           'aux.pixcon_anchors'}
     grads = {}
     for key in ('decode.loss_ce', 'aux.loss_pixcon'):
         model.zero_grad()

@@ -104,7 +104,7 @@ def _make_step(spec: Dict, torch) -> Callable[[], None]:
         compute = lambda: loss(feats, labels, feats_aug, labels_aug)  # noqa: E731
     elif variant == 'dense':
         from mmseg_pixcon.models.losses import dense_reference
-        from mmseg_pixcon.models.losses.contrast_terms import select_partners
+        from mmseg_pixcon.models.losses.partners import select_partners
         dense = getattr(dense_reference, f'dense_{spec["formulation"]}_loss')
         partners = select_partners(feats.shape[0], 'roll', feats.device)
 

@@ -31,6 +31,7 @@ from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from ..grid_resize import resize_features, resize_labels
+from ..losses import PixelContrastLoss
 from .projection_head import ProjectionHead
 
 CLASS_PREFIX = 'Contrast'
@@ -74,7 +75,8 @@ class ContrastHeadMixin:
             describe the same place to within half a pixel. The released code resizes
             both with aligned corners, but its labels by TF's nearest rule.
         **kwargs: the stock head's arguments; ``loss_decode`` is the contrastive loss (a
-            ``PixelContrastLoss`` config or a list of them).
+            ``PixelContrastLoss`` config or a list of them), which takes the head's
+            ``num_classes``.
     """
 
     def __init__(self, proj_channels: int = 256, num_proj_convs: int = 3,
@@ -90,7 +92,7 @@ class ContrastHeadMixin:
         self.proj_channels = proj_channels
         self.conv_seg = ProjectionHead(self.channels, proj_channels, num_proj_convs,
                                        norm_cfg=proj_norm_cfg, act_cfg=self.act_cfg)
-        self._check_ignore_index()
+        self._bind_losses()
         # Non-persistent: prototypes are recomputed for every evaluation and must neither
         # enter checkpoints nor be expected by strict loading.
         self.register_buffer('prototypes', None, persistent=False)
@@ -101,12 +103,21 @@ class ContrastHeadMixin:
         return list(self.loss_decode) if isinstance(self.loss_decode, nn.ModuleList) \
             else [self.loss_decode]
 
-    def _check_ignore_index(self) -> None:
+    def _bind_losses(self) -> None:
+        """The losses share the head's ``ignore_index`` (refused if set otherwise) and
+        ``num_classes`` (given to a PixelContrastLoss that has none): a fixed class count
+        keeps every shape of the loss the same from step to step."""
         for loss in self._losses():
             loss_ignore = getattr(loss, 'ignore_index', self.ignore_index)
             if loss_ignore != self.ignore_index:
                 raise ValueError(f'{type(loss).__name__}.ignore_index={loss_ignore} differs from '
                                  f'the head ignore_index={self.ignore_index}')
+            if isinstance(loss, PixelContrastLoss):
+                if loss.num_classes is None:
+                    loss.num_classes = self.num_classes
+                elif loss.num_classes != self.num_classes:
+                    raise ValueError(f'PixelContrastLoss.num_classes={loss.num_classes} '
+                                     f'differs from the head num_classes={self.num_classes}')
 
     def cls_seg(self, feat: Tensor) -> Tensor:
         """(N, channels, h, w) decoder features → (N, D, h, w) unit-norm embeddings;
@@ -141,7 +152,10 @@ class ContrastHeadMixin:
             batch_data_samples: 2B samples with ``gt_sem_seg`` (1, H, W).
 
         Returns:
-            ``{loss_name: scalar}`` for each loss in ``loss_decode`` (same names summed).
+            ``{loss_name: scalar}`` for each loss in ``loss_decode`` (same names summed), and
+            for a PixelContrastLoss also its count of valid anchors (``pixcon_anchors``,
+            logged, not a loss). Under DDP the logged loss is the global one
+            (:meth:`PixelContrastLoss.loss_items`).
         """
         check_two_views(seg_logits.shape[0], batch_data_samples)
         embeddings = seg_logits
@@ -154,9 +168,11 @@ class ContrastHeadMixin:
         half = embeddings.shape[0] // 2
         losses: Dict[str, Tensor] = {}
         for loss in self._losses():
-            value = loss(embeddings[:half], labels[:half], embeddings[half:], labels[half:])
-            losses[loss.loss_name] = losses[loss.loss_name] + value \
-                if loss.loss_name in losses else value
+            views = (embeddings[:half], labels[:half], embeddings[half:], labels[half:])
+            items = loss.loss_items(*views) if isinstance(loss, PixelContrastLoss) \
+                else {loss.loss_name: loss(*views)}
+            for name, value in items.items():
+                losses[name] = losses[name] + value if name in losses else value
         return losses
 
     def set_prototypes(self, prototypes: Tensor) -> None:
