@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Creates .venv at the repo root and installs the pinned OpenMMLab stack plus this plugin into it.
 # Idempotent: each step first checks whether its package is already there at the pinned version,
-# so a second run takes seconds. The one slow step is compiling mmcv's ops (about 10 minutes on
-# 2 cores the first time; pip caches the built wheel, so later venvs install it in seconds).
+# so a second run takes seconds. The one slow step is compiling mmcv's ops (27 minutes on a fresh
+# 2-core machine, of the 31 the first `make test` took; pip caches the built wheel, so later venvs
+# install it in seconds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,23 @@ PY=$VENV/bin/python
 PIP="$PY -m pip --disable-pip-version-check -q"
 
 say() { printf '[install] %s\n' "$*"; }
+
+# Runs "$@" while printing, every minute, that $1's step is still under way and for how long, so
+# that a long silent compile does not look like a hang.
+with_heartbeat() {
+  local what=$1 started=$SECONDS ticker status=0
+  shift
+  ( while sleep 60; do
+      say "$what: still running, $(( (SECONDS - started) / 60 )) min so far"
+    done ) &
+  ticker=$!
+  "$@" || status=$?
+  kill "$ticker" 2>/dev/null || true
+  wait "$ticker" 2>/dev/null || true
+  local took=$(( SECONDS - started ))
+  say "$what: finished in $(( took / 60 )) min $(( took % 60 )) s (exit status $status)"
+  return "$status"
+}
 
 # True when `import $1` works and its __version__ equals $2.
 has() { $PY -c "import sys, $1; sys.exit(0 if $1.__version__.split('+')[0] == '$2' else 1)" 2>/dev/null; }
@@ -28,9 +46,12 @@ if ! $PY -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" 2>/dev/n
   # mmcv ships no wheel for this torch: build the sdist with its compiled ops against the torch
   # installed above (hence --no-build-isolation). mmcv's setup.py needs setuptools<70, while
   # torch 2.13 declares setuptools>=77, so the old one is installed for the build only.
-  say "building mmcv 2.1.0 with compiled CPU ops (about 10 minutes on 2 cores the first time; cached by pip afterwards)"
+  JOBS=${MAX_JOBS:-$(nproc)}
+  say "compiling mmcv 2.1.0 with its CPU ops now, $JOBS parallel jobs: about 27 minutes on 2 cores" \
+      "(measured on a fresh machine; less with more cores), silent while the C++ compiles, with a" \
+      "line every minute; pip caches the wheel, so later installs take seconds"
   $PIP install "setuptools<70" wheel 2>&1 | grep -v "dependency conflicts\|requires setuptools" || true
-  MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
+  MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS=$JOBS with_heartbeat "mmcv compile" \
     $PY -m pip --disable-pip-version-check install --no-build-isolation mmcv==2.1.0
 fi
 

@@ -129,6 +129,27 @@ def test_projection_layers():
     assert proj.convs[1].in_channels == 4
 
 
+def test_projection_norm_per_view_normalises_each_half_on_its_own():
+    torch.manual_seed(0)
+    shared = ProjectionHead(8, channels=4, num_convs=3, norm_cfg=dict(type='BN'))
+    per_view = ProjectionHead(8, channels=4, num_convs=3, norm_cfg=dict(type='BN'),
+                              norm_per_view=True)
+    per_view.load_state_dict(shared.state_dict())
+    # Î brighter than I: with shared statistics each half is normalised by the pooled mean
+    x = torch.cat([torch.randn(2, 8, 3, 3), 3 + torch.randn(2, 8, 3, 3)])
+    out = per_view(x)
+    torch.testing.assert_close(out, torch.cat([shared(x[:2]), shared(x[2:])]))
+    assert not torch.allclose(out, shared(x), atol=1e-3)
+    per_view.load_state_dict(shared.state_dict())
+    per_view.eval()
+    shared.eval()
+    torch.testing.assert_close(per_view(x), shared(x))  # running statistics: no split
+    with pytest.raises(ValueError, match='odd batch'):
+        per_view.train()(x[:3])
+    with pytest.raises(ValueError, match='norm_cfg'):
+        ProjectionHead(8, norm_per_view=True)
+
+
 @pytest.mark.parametrize('base_type', sorted(STOCK_HEADS))
 def test_embeddings_unit_norm(base_type):
     head = MODELS.build(head_cfg(base_type, contrast=True))

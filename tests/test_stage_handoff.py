@@ -174,3 +174,39 @@ def test_two_stages_through_the_runner(tmp_path):
     for name in names:
         if not is_under(name, FRESH):
             assert torch.equal(probe.state[name], stage_one_state[name]), name
+
+
+def test_work_dir_naming_a_deleted_checkpoint_says_so(tmp_path):
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_400.pth'))
+    with pytest.raises(FileNotFoundError) as error:
+        resolve_checkpoint(str(tmp_path))
+    message = str(error.value)
+    assert f'{tmp_path / "iter_400.pth"} (named in {tmp_path / "last_checkpoint"})' in message
+    assert 'custom_hooks.<index of LoadStageOneHook>.checkpoint=PATH' in message
+
+
+@pytest.mark.parametrize('content, message', [
+    (b'PK\x03\x04 cut off mid-save', 'cannot read the stage-1 checkpoint'),
+    ('tensor', 'holds no state_dict of tensors'),
+])
+def test_unreadable_or_foreign_checkpoint_refused_with_its_name(tmp_path, content, message):
+    path = tmp_path / 'stage1.pth'
+    if content == 'tensor':
+        torch.save(dict(meta=dict(iter=1), state_dict=dict(weights=[1, 2])), path)
+    else:
+        path.write_bytes(content)
+    with pytest.raises(RuntimeError, match=message) as error:
+        LoadStageOneHook(str(path)).before_train(fake_runner(build(STAGE_TWO)))
+    assert str(path) in str(error.value)
+
+
+def test_stage_two_without_its_stage_one_stops_before_the_first_iteration(tmp_path):
+    data = tmp_path / 'data'
+    write_dataset(data, 2)
+    missing = tmp_path / 'stage1'
+    runner = Runner.from_cfg(Config(runner_kwargs(
+        tmp_path / 'stage2', data, STAGE_TWO, max_iters=1,
+        custom_hooks=[dict(type='LoadStageOneHook', checkpoint=str(missing))])))
+    with pytest.raises(FileNotFoundError, match=f'stage-1 checkpoint {missing} does not exist'):
+        runner.train()
+    assert runner.iter == 0 and not list((tmp_path / 'stage2').glob('*.pth'))

@@ -40,6 +40,46 @@ def test_data_root_check_looks_through_dataset_wrappers(tmp_path):
     check_data_roots(cfg)  # every leaf exists now
 
 
+def test_missing_image_directory_says_how_to_get_the_data(tmp_path):
+    (tmp_path / 'cityscapes').mkdir()  # a root without leftImg8bit/ (only gtFine unzipped)
+    with pytest.raises(FileNotFoundError) as error:
+        load_config(str(REPO / CE_CONFIG), cfg_options={
+            'train_dataloader.dataset.data_root': str(tmp_path / 'cityscapes')})
+    message = str(error.value)
+    assert f"'{tmp_path / 'cityscapes' / 'leftImg8bit/train'}' (data_prefix.img_path" in message
+    assert 'leftImg8bit_trainvaltest.zip' in message
+
+
+@pytest.fixture(scope='module')
+def small_cityscapes(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp('data') / 'cityscapes'
+    return dict(root=root, images=generate_cityscapes(str(root), seed=0, num_train=3, num_val=1,
+                                                      size=(32, 64)))
+
+
+def test_split_naming_a_missing_image_fails_at_start_with_its_name(small_cityscapes):
+    root, listed = small_cityscapes['root'], small_cityscapes['images']['train']
+    split = root / 'splits' / 'broken.txt'
+    split.parent.mkdir(exist_ok=True)
+    split.write_text('\n'.join([listed[0], 'aachen/gone_000000_000019', listed[1]]) + '\n')
+    options = {f'{loader}.dataset.data_root': str(root)
+               for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')}
+    options['train_dataloader.dataset.ann_file'] = 'splits/broken.txt'
+    with pytest.raises(FileNotFoundError) as error:
+        load_config(str(REPO / CE_CONFIG), cfg_options=options)
+    message = str(error.value)
+    # the image and its label map, as the dataset would have looked them up
+    assert message.startswith(f'train_dataloader: 2 files of the 3 images listed in {split}')
+    assert 'leftImg8bit/train/aachen/gone_000000_000019_leftImg8bit.png' in message
+    assert 'gtFine/train/aachen/gone_000000_000019_gtFine_labelTrainIds.png' in message
+    split.write_text('\n'.join(listed[:2]) + '\n')
+    load_config(str(REPO / CE_CONFIG), cfg_options=options)  # every listed file exists now
+    options['train_dataloader.dataset.ann_file'] = 'splits/train_4_seed0.txt'
+    with pytest.raises(FileNotFoundError, match=r'train_4_seed0.txt.* does not exist .*'
+                       r'tools/make_split.py'):
+        load_config(str(REPO / CE_CONFIG), cfg_options=options)
+
+
 def test_train_then_test_prints_per_class_iou_and_miou(tmp_path):
     root = tmp_path / 'cityscapes'
     generate_cityscapes(str(root), seed=0, num_train=4, num_val=2, size=(64, 128))

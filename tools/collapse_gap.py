@@ -1,9 +1,12 @@
 """Is stage 1 learning? The contrastive loss of a stage-1 checkpoint next to the loss every
-collapsed embedding (one point for all pixels) would score, on training batches.
+collapsed embedding (one point for all pixels) would score, and the loss of a class-separated
+one (each class on its own orthogonal unit vector), on training batches.
 
 A collapsed embedding is a stationary point of the pixel contrastive loss; its value is the log
 of each anchor's contrast-set size, averaged like the loss. A stage-1 model whose loss sits at
-or above it has learned nothing that separates classes; the gap below it is the progress.
+or above it has learned nothing that separates classes; the gap below it is the progress. The
+separated embedding scores about the log of each anchor's same-class count: the share of the
+way from collapsed to separated that a checkpoint has gone says how far stage 1 has got.
 
     python tools/collapse_gap.py configs/pixcon/synthetic/deeplabv3plus_r18_syncity_pretrain.py \
         init work_dirs/recipe/stage1/iter_200.pth \
@@ -15,9 +18,10 @@ import argparse
 import math
 import sys
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import torch
+import torch.nn.functional as F
 from mmengine.config import Config, DictAction
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner, load_checkpoint
@@ -25,6 +29,8 @@ from mmengine.runner import Runner, load_checkpoint
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import mmseg_pixcon  # noqa: E402,F401  (registers the plugin)
 from mmseg.registry import MODELS  # noqa: E402
+from mmseg_pixcon.models.grid_resize import resize_labels  # noqa: E402
+from torch import Tensor  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -37,16 +43,26 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def separated_embedding(head, samples, size: Tuple[int, int]) -> Tensor:
+    """(N, C, h, w): a pixel of class c at the unit vector e_c (ignored pixels, which the loss
+    leaves out, at e_0); C = num_classes channels, whatever the head's D."""
+    labels = resize_labels(head._stack_batch_gt(samples).squeeze(1), size, head.align_corners)
+    labels = torch.where(labels == head.ignore_index, 0, labels)
+    return F.one_hot(labels, head.num_classes).permute(0, 3, 1, 2).float()
+
+
 def loss_and_collapsed(model, batch: dict, seed: int) -> Dict[str, float]:
-    """The head's loss on ``batch`` (as in training: [I; Î], loss resolution) and the loss of a
-    constant unit embedding on the same labels and partners."""
+    """The head's loss on ``batch`` (as in training: [I; Î], loss resolution), and the losses of
+    a constant unit embedding and of a class-separated one on the same labels and partners."""
     head = model.decode_head
     data = model.data_preprocessor(batch, True)
     with torch.no_grad(), head.projecting_at_loss_resolution():
         embeddings = head(model.extract_feat(data['inputs']))
         constant = torch.ones_like(embeddings) / math.sqrt(embeddings.shape[1])
+        separated = separated_embedding(head, data['data_samples'], tuple(embeddings.shape[2:]))
         values = {}
-        for name, x in (('loss', embeddings), ('collapsed', constant)):
+        for name, x in (('loss', embeddings), ('collapsed', constant),
+                        ('separated', separated.to(embeddings))):
             torch.manual_seed(seed)  # the same cross-image partners for both
             items = head.loss_by_feat(x, data['data_samples'])
             # the losses, not the logged anchor count beside them (mmengine's rule)
@@ -77,12 +93,14 @@ def main() -> None:
             batches = iter(loader)
             values = [loss_and_collapsed(model, next(batches), args.seed)
                       for _ in range(min(args.batches, len(loader)))]
-            loss = sum(v['loss'] for v in values) / len(values)
-            collapsed = sum(v['collapsed'] for v in values) / len(values)
+            loss, collapsed, separated = (sum(v[key] for v in values) / len(values)
+                                          for key in ('loss', 'collapsed', 'separated'))
             rows.append(f'| {checkpoint} | {len(values)} | {loss:.3f} | {collapsed:.3f} | '
-                        f'{collapsed - loss:+.3f} |')
-    print('| checkpoint | batches | loss | collapsed loss | gap (collapsed − loss) |')
-    print('|---|---|---|---|---|')
+                        f'{separated:.3f} | {collapsed - loss:+.3f} | '
+                        f'{100 * (collapsed - loss) / (collapsed - separated):.0f} % |')
+    print('| checkpoint | batches | loss | collapsed loss | separated loss | '
+          'gap (collapsed − loss) | share of the way to separated |')
+    print('|---|---|---|---|---|---|---|')
     print('\n'.join(rows))
 
 

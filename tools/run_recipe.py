@@ -10,30 +10,41 @@ Each stage runs tools/train.py / tools/test.py in a subprocess, exactly as a use
         --finetune-config configs/pixcon/deeplabv3plus_cityscapes_finetune.py \
         --pretrain-iters 20000 --finetune-iters 20000
 
-The synthetic set is generated on first use. The summary is printed and written to
-<work-dir>/summary.json.
+The synthetic set is generated on first use. Each run's output goes to its log
+(<work-dir>/<run>/train.log, test/test.log) and, as it comes, to the console (--quiet: the log
+only). Every parameter scheduler of a config is rescaled to the requested iterations (a warm-up
+keeps its share of the run); a scheduler that cannot be rescaled stops the recipe before it starts.
+The summary is printed and written to <work-dir>/summary.json.
 """
 import argparse
 import glob
 import json
 import os
 import os.path as osp
+import pprint
+import shlex
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from mmengine.config import Config, DictAction  # noqa: E402
+
 from mmseg_pixcon.datasets import (default_split_path, generate_cityscapes,  # noqa: E402
                                    generate_voc, make_split, write_split)
+from mmseg_pixcon.utils.data_root import how_to_get_the_data  # noqa: E402
+from mmseg_pixcon.utils.schedule import as_cfg_options, rescaled_schedule  # noqa: E402
 
 SYNTHETIC = {
     'cityscapes': dict(root='data/synthetic/cityscapes', generate=generate_cityscapes,
+                       dataset_type='CityscapesDataset',
                        configs='configs/pixcon/synthetic/deeplabv3plus_r18_syncity_{}.py'),
     'voc': dict(root='data/synthetic/VOCdevkit/VOC2012', generate=generate_voc,
+                dataset_type='PascalVOCDataset',
                 configs='configs/pixcon/synthetic/deeplabv3plus_r18_synvoc_{}.py'),
 }
 
@@ -64,6 +75,9 @@ def parse_args() -> argparse.Namespace:
                         'model.decode_head.loss_decode.temperature=0.1)')
     parser.add_argument('--finetune-options', nargs='+', default=[],
                         help='key=value overrides for the stage-2 run only')
+    parser.add_argument('--quiet', action='store_true',
+                        help="write each run's output to its log only (default: also to the "
+                        'console, as it comes)')
     args = parser.parse_args()
     if args.skip_contrastive and args.skip_ce:
         parser.error('--skip-contrastive and --skip-ce leave nothing to run')
@@ -77,6 +91,9 @@ def prepare_data(args: argparse.Namespace) -> str:
     if args.data_root is None and not osp.isdir(root):
         print(f'[recipe] generating the built-in synthetic {args.dataset} set in {root}', flush=True)
         synthetic['generate'](root, seed=0)
+    elif not osp.isdir(root):
+        raise SystemExit(f'[recipe] --data-root {root} does not exist. '
+                         + how_to_get_the_data(synthetic['dataset_type'], root))
     return root
 
 
@@ -94,20 +111,99 @@ def prepare_split(args: argparse.Namespace, root: str) -> Optional[str]:
     return osp.relpath(path, root)
 
 
-def run(cmd: List[str], log: Path) -> None:
-    """Runs one tool, teeing its output to log; a failure stops the recipe with the log's tail."""
-    print('[recipe] $ ' + ' '.join(cmd), flush=True)
+def run(cmd: List[str], log: Path, quiet: bool = False) -> None:
+    """Runs one tool, its output (stdout and stderr, in the order written) streamed to log and,
+    unless quiet, to the console as it comes; a failure stops the recipe.
+
+    The child runs unbuffered (PYTHONUNBUFFERED=1), so its stdout and stderr reach the one pipe
+    in program order, and the bytes are passed on unchanged (progress bars' carriage returns,
+    multi-byte characters split across reads), so console and log hold the same text.
+    """
+    print('[recipe] $ ' + shlex.join(cmd), flush=True)
     log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, 'w') as out:
-        proc = subprocess.run(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+    started = time.time()
+    console = sys.stdout.buffer
+    with open(log, 'wb') as out, subprocess.Popen(
+            cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=dict(os.environ, PYTHONUNBUFFERED='1')) as proc:
+        # read1 returns what the pipe holds (at least one byte), so nothing waits for a newline.
+        for chunk in iter(lambda: proc.stdout.read1(1 << 16), b''):
+            out.write(chunk)
+            out.flush()
+            if not quiet:
+                console.write(chunk)
+                console.flush()
+    minutes = (time.time() - started) / 60
     if proc.returncode != 0:
-        tail = ''.join(open(log).readlines()[-30:])
-        raise SystemExit(f'[recipe] failed ({proc.returncode}): see {log}\n{tail}')
+        tail = ''.join(open(log, errors='replace').readlines()[-30:]) if quiet else ''
+        raise SystemExit(f'[recipe] failed ({proc.returncode}) after {minutes:.1f} min: '
+                         f'see {log}\n{tail}')
+    print(f'[recipe] done in {minutes:.1f} min; log: {log}', flush=True)
 
 
-def schedule_options(iters: int) -> List[str]:
-    return [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-            f'param_scheduler.0.end={iters}', f'default_hooks.checkpoint.interval={iters}']
+def load(config: str, options: Sequence[str] = ()) -> Config:
+    """The config as tools/train.py would read it with ``--cfg-options *options``."""
+    cfg = Config.fromfile(str(REPO / config) if not osp.isabs(config) else config)
+    if options:
+        parser = argparse.ArgumentParser()
+        parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+        cfg.merge_from_dict(parser.parse_args(['--cfg-options', *options]).cfg_options)
+    return cfg
+
+
+def schedule_options(config: str, iters: int, options: Sequence[str] = ()) -> List[str]:
+    """cfg-options that make config (with options applied) train iters iterations: every
+    parameter scheduler scaled to the new length (a warm-up keeps its share), validation and
+    checkpoint at the end; SystemExit naming a scheduler that cannot be rescaled."""
+    try:
+        return as_cfg_options(rescaled_schedule(load(config, options), iters))
+    except ValueError as error:
+        raise SystemExit(f'[recipe] cannot run {config} for {iters} iterations: {error}')
+
+
+def stage_one_hook_index(cfg: Config, config: str) -> int:
+    """Position of the one LoadStageOneHook in custom_hooks; SystemExit if there is none or
+    several."""
+    hooks = cfg.get('custom_hooks') or []
+    found = [i for i, hook in enumerate(hooks)
+             if isinstance(hook, dict) and hook.get('type') == 'LoadStageOneHook']
+    if len(found) != 1:
+        raise SystemExit(f'[recipe] {config} must have exactly one LoadStageOneHook in '
+                         f'custom_hooks to start stage 2 from stage 1; it has {len(found)}')
+    return found[0]
+
+
+def stage_one_options(config: str, checkpoint: Path, options: Sequence[str] = ()) -> List[str]:
+    """The cfg-option pointing the stage-2 config's LoadStageOneHook at checkpoint, found by
+    type (the config's other custom hooks are left as they are)."""
+    index = stage_one_hook_index(load(config, options), config)
+    return [f'custom_hooks.{index}.checkpoint={checkpoint}']
+
+
+def ce_only_config(config: str, work_dir: Path, options: Sequence[str] = ()) -> str:
+    """Writes work_dir/ce_only_config.py: the stage-2 config without its LoadStageOneHook and
+    with the user's other custom hooks, i.e. the CE-only baseline; returns its path.
+
+    ``custom_hooks.*`` entries of options are applied here, so the caller must not pass them to
+    the run again (the positions shift by one).
+    """
+    cfg = load(config, options)
+    index = stage_one_hook_index(cfg, config)
+    hooks = cfg.to_dict()['custom_hooks']  # plain dicts, written below as Python literals
+    del hooks[index]
+    path = work_dir / 'ce_only_config.py'
+    path.parent.mkdir(parents=True, exist_ok=True)
+    base = str(REPO / config) if not osp.isabs(config) else config
+    path.write_text(
+        f'# Written by tools/run_recipe.py: {config} without its LoadStageOneHook, the CE-only\n'
+        f'# baseline of the recipe.\n_base_ = [{base!r}]\n'
+        f'custom_hooks = {pprint.pformat(hooks)}\n')
+    return str(path)
+
+
+def without_hook_options(options: Sequence[str]) -> List[str]:
+    """options without the custom_hooks.* entries (ce_only_config has applied them)."""
+    return [option for option in options if not option.startswith('custom_hooks')]
 
 
 def data_options(root: str, ann_file: Optional[str], validate: bool = True) -> List[str]:
@@ -138,16 +234,19 @@ def last_metrics(work_dir: Path) -> Dict[str, float]:
     raise SystemExit(f'[recipe] no metrics found under {work_dir}')
 
 
-def train(config: str, work_dir: Path, options: List[str]) -> None:
+def train(config: str, work_dir: Path, options: List[str], quiet: bool = False) -> None:
+    """tools/train.py config into work_dir (log: work_dir/train.log)."""
     run([sys.executable, 'tools/train.py', config, '--work-dir', str(work_dir),
-         '--cfg-options', *options], work_dir / 'train.log')
+         '--cfg-options', *options], work_dir / 'train.log', quiet)
 
 
-def test(config: str, work_dir: Path, options: List[str]) -> Dict[str, float]:
+def test(config: str, work_dir: Path, options: List[str],
+         quiet: bool = False) -> Dict[str, float]:
+    """tools/test.py on work_dir's last checkpoint; returns its metrics."""
     checkpoint = (work_dir / 'last_checkpoint').read_text().strip()
     test_dir = work_dir / 'test'
     run([sys.executable, 'tools/test.py', config, checkpoint, '--work-dir', str(test_dir),
-         '--cfg-options', *options], test_dir / 'test.log')
+         '--cfg-options', *options], test_dir / 'test.log', quiet)
     return last_metrics(test_dir)
 
 
@@ -167,22 +266,29 @@ def main() -> None:
     started = time.time()
 
     if not args.skip_contrastive:
+        stage1_options = common + args.pretrain_options
         train(pretrain_config, work / 'stage1',
-              common + schedule_options(args.pretrain_iters) + args.pretrain_options)
+              common + schedule_options(pretrain_config, args.pretrain_iters, stage1_options)
+              + args.pretrain_options, args.quiet)
         stage1 = last_metrics(work / 'stage1')
+        stage2_options = without_val + args.finetune_options
         train(finetune_config, work / 'stage2',
-              without_val + schedule_options(args.finetune_iters)
-              + [f'custom_hooks.0.checkpoint={work / "stage1"}'] + args.finetune_options)
-        metrics = test(finetune_config, work / 'stage2', common)
+              without_val + schedule_options(finetune_config, args.finetune_iters, stage2_options)
+              + stage_one_options(finetune_config, work / 'stage1', stage2_options)
+              + args.finetune_options, args.quiet)
+        metrics = test(finetune_config, work / 'stage2', common, args.quiet)
         rows.append(dict(run='contrastive pretraining + CE fine-tuning',
                          iters=f'{args.pretrain_iters}+{args.finetune_iters}',
                          stage1_proto_mIoU=stage1.get('proto/mIoU', stage1.get('mIoU')),
                          mIoU=metrics['mIoU'], aAcc=metrics['aAcc']))
     if not args.skip_ce:
-        # The stage-2 config without its stage-1 hook is the CE-only baseline.
-        train(finetune_config, work / 'ce_only',
-              without_val + schedule_options(total) + ['custom_hooks=[]'])
-        metrics = test(finetune_config, work / 'ce_only', common)
+        # The stage-2 config without its stage-1 hook (its other custom hooks kept) is the
+        # CE-only baseline.
+        ce_config = ce_only_config(finetune_config, work / 'ce_only', without_val)
+        ce_options = without_hook_options(without_val)
+        train(ce_config, work / 'ce_only',
+              ce_options + schedule_options(ce_config, total, ce_options), args.quiet)
+        metrics = test(ce_config, work / 'ce_only', without_hook_options(common), args.quiet)
         rows.append(dict(run='CE only', iters=str(total), stage1_proto_mIoU=None,
                          mIoU=metrics['mIoU'], aAcc=metrics['aAcc']))
 

@@ -13,7 +13,8 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmseg_pixcon  # noqa: E402,F401  (registers the plugin's modules)
-from mmseg_pixcon.utils import load_config, prepare_cpu_launch  # noqa: E402
+from mmseg_pixcon.utils import (add_random_state_hook, load_config,  # noqa: E402
+                                prepare_cpu_launch)
 
 
 def parse_args() -> argparse.Namespace:
@@ -58,6 +59,7 @@ def main() -> None:
             cfg.optim_wrapper.type = 'CPUAmpOptimWrapper'
             print_log('--amp without CUDA: bfloat16 autocast on the CPU', logger='current')
     cfg.resume = args.resume
+    add_random_state_hook(cfg)  # --resume continues the random sequences where they stopped
     prepare_cpu_launch(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()

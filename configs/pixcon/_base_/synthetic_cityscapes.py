@@ -21,9 +21,13 @@ test_pipeline = [
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs')
 ]
+# No loader workers: on 2 cores they take the cores from the model (one CE iteration of the
+# synthetic DeepLabV3+: 0.23 s with the images loaded in the main process, 0.34 s with 1 worker,
+# 0.58 s with 2); loading 4 small images costs 0.02 s.
 train_dataloader = dict(
-    batch_size=4, num_workers=2,
+    batch_size=4, num_workers=0, persistent_workers=False,
     dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(
-    num_workers=2, dataset=dict(data_root=data_root, pipeline=test_pipeline))
+    num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader

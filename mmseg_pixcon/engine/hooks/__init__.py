@@ -1,4 +1,5 @@
 from .load_stage_one_hook import LoadStageOneHook
 from .prototype_hook import PrototypeHook
+from .random_state_hook import RandomStateHook
 
-__all__ = ['LoadStageOneHook', 'PrototypeHook']
+__all__ = ['LoadStageOneHook', 'PrototypeHook', 'RandomStateHook']

@@ -1,6 +1,6 @@
 """LoadStageOneHook: start stage 2 from a stage-1 checkpoint, refusing any bad fit."""
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
@@ -58,7 +58,7 @@ class LoadStageOneHook(Hook):
                              f'checkpoint={self.checkpoint!r}) are set; keep one')
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         path = resolve_checkpoint(self.checkpoint)
-        state = checkpoint_state_dict(_load_checkpoint(path, map_location=self.map_location))
+        state = checkpoint_state_dict(read_checkpoint(path, self.map_location), path)
         target = model.state_dict()
         check_fit(target, state, self.fresh)
         loaded = {name: value for name, value in state.items() if not self.is_fresh(name)}
@@ -78,23 +78,50 @@ def is_under(name: str, prefixes: Sequence[str]) -> bool:
     return any(name == prefix or name.startswith(prefix + '.') for prefix in prefixes)
 
 
+FIX = ('run stage 1 first, or point the hook at a stage-1 .pth file or work_dir (tools/train.py '
+       '... --cfg-options custom_hooks.<index of LoadStageOneHook>.checkpoint=PATH)')
+
+
 def resolve_checkpoint(checkpoint: str) -> str:
-    """A checkpoint file itself, or the file named in a work_dir's ``last_checkpoint``."""
+    """A checkpoint file itself, or the file named in a work_dir's ``last_checkpoint``;
+    FileNotFoundError saying which is missing and how to fix it."""
     if osp.isdir(checkpoint):
         pointer = osp.join(checkpoint, 'last_checkpoint')
         if not osp.isfile(pointer):
-            raise FileNotFoundError(f'{checkpoint} is a directory without a last_checkpoint '
-                                    'file; give the stage-1 .pth file itself')
+            raise FileNotFoundError(f'LoadStageOneHook: {checkpoint} is a directory without a '
+                                    'last_checkpoint file (a stage-1 run that saved no '
+                                    f'checkpoint?); give the stage-1 .pth file itself, or {FIX}')
         with open(pointer) as f:
-            checkpoint = f.read().strip()
+            named = f.read().strip()
+        if not osp.isfile(named):
+            raise FileNotFoundError(f'LoadStageOneHook: stage-1 checkpoint {named} (named in '
+                                    f'{pointer}) does not exist; {FIX}')
+        return named
     if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'stage-1 checkpoint {checkpoint} does not exist')
+        raise FileNotFoundError(f'LoadStageOneHook: stage-1 checkpoint {checkpoint} does not '
+                                f'exist; {FIX}')
     return checkpoint
 
 
-def checkpoint_state_dict(checkpoint: dict) -> Dict[str, Tensor]:
-    """The ``state_dict`` of a runner checkpoint (or the dict itself), ``module.`` stripped."""
-    state = checkpoint.get('state_dict', checkpoint)
+def read_checkpoint(path: str, map_location: str) -> Any:
+    """The unpickled file; RuntimeError naming it if it cannot be read (a truncated save, not a
+    checkpoint at all)."""
+    try:
+        return _load_checkpoint(path, map_location=map_location)
+    except Exception as error:  # torch raises several types for a damaged file
+        raise RuntimeError(f'LoadStageOneHook: cannot read the stage-1 checkpoint {path} '
+                           f'({type(error).__name__}: {error}); is it a complete .pth file '
+                           'saved by the stage-1 run?') from error
+
+
+def checkpoint_state_dict(checkpoint: Any, path: str = 'the checkpoint') -> Dict[str, Tensor]:
+    """The ``state_dict`` of a runner checkpoint (or the dict itself), ``module.`` stripped;
+    RuntimeError if it holds no dict of tensors."""
+    state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else None
+    if not isinstance(state, dict) or not all(isinstance(v, Tensor) for v in state.values()):
+        raise RuntimeError(f'LoadStageOneHook: {path} holds no state_dict of tensors '
+                           f'(found {type(checkpoint).__name__}); give a checkpoint saved by '
+                           'the stage-1 run')
     return {name[len('module.'):] if name.startswith('module.') else name: value
             for name, value in state.items()}
 

@@ -62,6 +62,8 @@ class ContrastHeadMixin:
         proj_channels: D, the embedding channels.
         num_proj_convs: 1×1 convs of the projection head.
         proj_norm_cfg: norm after its hidden convs (None: the paper; BN: the released code).
+        proj_norm_per_view: normalise I and Î with statistics of their own in training (see
+            :class:`ProjectionHead`).
         loss_resolution: (h', w') at which the loss is computed; None keeps the decoder's
             grid. As in the released code (its ``resize_size``), the training forward
             (:meth:`loss`) resizes the decoder features (bilinear) before the projection,
@@ -80,7 +82,7 @@ class ContrastHeadMixin:
     """
 
     def __init__(self, proj_channels: int = 256, num_proj_convs: int = 3,
-                 proj_norm_cfg: Optional[dict] = None,
+                 proj_norm_cfg: Optional[dict] = None, proj_norm_per_view: bool = False,
                  loss_resolution: Optional[Sequence[int]] = None, **kwargs) -> None:
         if kwargs.get('sampler') is not None:
             raise ValueError('ContrastHead takes no pixel sampler: it samples cross-entropy '
@@ -91,7 +93,8 @@ class ContrastHeadMixin:
         self.loss_resolution = None if loss_resolution is None else tuple(loss_resolution)
         self.proj_channels = proj_channels
         self.conv_seg = ProjectionHead(self.channels, proj_channels, num_proj_convs,
-                                       norm_cfg=proj_norm_cfg, act_cfg=self.act_cfg)
+                                       norm_cfg=proj_norm_cfg,
+                                       norm_per_view=proj_norm_per_view, act_cfg=self.act_cfg)
         self._bind_losses()
         # Non-persistent: prototypes are recomputed for every evaluation and must neither
         # enter checkpoints nor be expected by strict loading.

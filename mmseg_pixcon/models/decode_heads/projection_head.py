@@ -1,6 +1,7 @@
 """The projection head φ that maps decoder features to the contrastive embedding space."""
 from typing import List, Optional, Union
 
+import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
@@ -27,16 +28,25 @@ class ProjectionHead(BaseModule):
         channels: D, the embedding channels (width of every layer).
         num_convs: number of 1×1 convs, at least 1.
         norm_cfg: norm after each hidden conv; None for none.
+        norm_per_view: in training, normalise the two halves of the batch — I and Î of
+            ``PixConDataPreProcessor`` — with statistics of their own (the hidden layers run
+            on each half), so that batch statistics carry nothing from one view to the other;
+            eval mode (running statistics) is unchanged.
         act_cfg: activation after each hidden conv.
         init_cfg: see ``DEFAULT_INIT``.
     """
 
     def __init__(self, in_channels: int, channels: int = 256, num_convs: int = 3,
-                 norm_cfg: Optional[dict] = None, act_cfg: dict = dict(type='ReLU'),
+                 norm_cfg: Optional[dict] = None, norm_per_view: bool = False,
+                 act_cfg: dict = dict(type='ReLU'),
                  init_cfg: Union[dict, List[dict], None] = DEFAULT_INIT) -> None:
         super().__init__(init_cfg)
         if num_convs < 1:
             raise ValueError(f'the projection head needs at least one conv, got {num_convs}')
+        if norm_per_view and norm_cfg is None:
+            raise ValueError('norm_per_view needs a norm_cfg: without norm there are no '
+                             'statistics to keep per view')
+        self.norm_per_view = norm_per_view
         hidden = [
             ConvModule(in_channels if i == 0 else channels, channels, 1, norm_cfg=norm_cfg,
                        act_cfg=act_cfg) for i in range(num_convs - 1)
@@ -45,5 +55,12 @@ class ProjectionHead(BaseModule):
         self.convs = nn.Sequential(*hidden, nn.Conv2d(last_in, channels, 1))
 
     def forward(self, x: Tensor) -> Tensor:
-        """(N, in_channels, h, w) → (N, channels, h, w)."""
-        return self.convs(x)
+        """(N, in_channels, h, w) → (N, channels, h, w); with ``norm_per_view`` in training,
+        N = 2B and rows [0, B) and [B, 2B) are normalised apart."""
+        if not (self.norm_per_view and self.training):
+            return self.convs(x)
+        if x.shape[0] % 2:
+            raise ValueError(f'norm_per_view needs the batch [I; Î], got an odd batch of '
+                             f'{x.shape[0]}')
+        hidden = torch.cat([self.convs[:-1](half) for half in x.chunk(2)])
+        return self.convs[-1](hidden)

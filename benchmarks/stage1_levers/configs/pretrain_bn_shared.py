@@ -1,0 +1,4 @@
+# Stage 1 with BatchNorm in the projection's hidden layers (the released code), I and Î in one
+# batch of statistics.
+_base_ = ['../../../configs/pixcon/synthetic/deeplabv3plus_r18_syncity_pretrain.py']
+model = dict(decode_head=dict(proj_norm_cfg=dict(type='BN')))

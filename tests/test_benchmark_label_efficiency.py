@@ -1,0 +1,86 @@
+"""tools/benchmark_label_efficiency.py: the plan, the resumable JSON, the table and the plot, and
+one tiny sweep through tools/train.py / tools/test.py."""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / 'tools'))
+
+import benchmark_label_efficiency as bench  # noqa: E402
+
+from mmseg_pixcon.datasets import generate_cityscapes  # noqa: E402
+
+
+def test_plan_gives_the_smallest_budget_more_seeds():
+    args = bench.parse_args(['--budgets', '16', '8', 'all', '--seeds', '2',
+                             '--seeds-smallest', '3'])
+    assert [(s['labeled'], s['seed']) for s in bench.plan(args)] == [
+        (16, 0), (16, 1), (8, 0), (8, 1), (8, 2), ('all', 0), ('all', 1)]
+    assert args.ce_iters == args.pretrain_iters + args.finetune_iters
+
+
+def test_baseline_never_gets_less_compute_than_the_recipe():
+    with pytest.raises(SystemExit):
+        bench.parse_args(['--pretrain-iters', '10', '--finetune-iters', '10', '--ce-iters', '19'])
+    assert bench.parse_args(['--pretrain-iters', '10', '--finetune-iters', '10',
+                             '--ce-iters', '30']).ce_iters == 30
+    with pytest.raises(SystemExit):
+        bench.parse_args(['--budgets', '0'])
+
+
+def test_a_json_of_other_settings_is_refused(tmp_path):
+    args = bench.parse_args([])
+    identity = bench.identity(args, dict(ce='a.py'), 'data/x')
+    path = tmp_path / 'r.json'
+    path.write_text(json.dumps(dict(identity, settings=[dict(labeled=8, seed=0, ce_miou=1.0)])))
+    assert bench.load_results(path, identity)['settings'][0]['ce_miou'] == 1.0
+    other = bench.identity(bench.parse_args(['--pretrain-iters', '7']), dict(ce='a.py'), 'data/x')
+    with pytest.raises(SystemExit, match='iters'):
+        bench.load_results(path, other)
+
+
+def test_table_gives_mean_sd_gain_and_convergence():
+    results = dict(dataset='cityscapes', data_root='r', command='c', machine='m',
+                   iters=dict(pretrain=5, finetune=5, ce=10), settings=[
+                       dict(labeled=8, seed=0, ce_miou=10.0, ce_miou_75=9.5, pixcon_miou=14.0,
+                            proto_miou=8.0, ce_minutes=1.0, pixcon_minutes=2.0),
+                       dict(labeled=8, seed=1, ce_miou=12.0, ce_miou_75=11.0, pixcon_miou=13.0,
+                            proto_miou=9.0, ce_minutes=1.0, pixcon_minutes=2.0)])
+    row = [line for line in bench.markdown(results).splitlines() if line.startswith('| 8 ')][0]
+    cells = [cell.strip() for cell in row.strip('|').split('|')]
+    assert cells[1] == '0, 1'
+    assert cells[2] == '11.00 ± 1.41 [10.0, 12.0]'
+    assert cells[3] == '9.5→10.0, 11.0→12.0'
+    assert cells[4] == '13.50 ± 0.71 [14.0, 13.0]'
+    assert cells[6] == '2.50 ± 2.12'  # gains 4 and 1
+
+
+def test_tiny_sweep_end_to_end_and_resume(tmp_path):
+    root = tmp_path / 'cityscapes'
+    generate_cityscapes(str(root), seed=0, num_train=4, num_val=2, size=(64, 128))
+    out = tmp_path / 'bench'
+    argv = ['--data-root', str(root), '--budgets', '2', 'all', '--seeds', '1',
+            '--seeds-smallest', '1', '--pretrain-iters', '2', '--finetune-iters', '2',
+            '--ce-config', 'configs/pixcon/synthetic/deeplabv3plus_r18_syncity_ce.py',
+            '--pretrain-config', 'configs/pixcon/synthetic/deeplabv3plus_r18_syncity_pretrain.py',
+            '--finetune-config', 'configs/pixcon/synthetic/deeplabv3plus_r18_syncity_finetune.py',
+            '--cfg-options', 'train_dataloader.batch_size=2',
+            '--out', str(out), '--work-dir', str(tmp_path / 'work')]
+    bench.main(argv + ['--skip-pixcon'])
+    results = json.loads(out.with_suffix('.json').read_text())
+    assert [(e['labeled'], e['seed']) for e in results['settings']] == [(2, 0), ('all', 0)]
+    for entry in results['settings']:
+        assert set(entry['ce_curve']) == {'1', '2', '3', '4'}  # val at 25/50/75/100 % of 4
+        assert entry['ce_miou_75'] == entry['ce_curve']['3']
+        assert 'pixcon_miou' not in entry
+    assert results['settings'][0]['split'] == 'splits/train_2_seed0.txt'
+    bench.main(argv)  # resumes: runs only the recipe
+    results = json.loads(out.with_suffix('.json').read_text())
+    for entry in results['settings']:
+        assert 0 <= entry['pixcon_miou'] <= 100 and entry['proto_miou'] is not None
+        assert set(entry['pixcon_curve']) == {'1', '2'}
+    assert out.with_suffix('.png').stat().st_size > 0
+    assert '| all | 0 |' in out.with_suffix('.md').read_text()
