@@ -8,7 +8,7 @@ env:
 	bash scripts/install_env.sh
 
 demo: env
-	$(PY) tools/run_recipe.py $(RECIPE_ARGS)
+	$(PY) tools/demo.py $(DEMO_ARGS)
 
 test: env
 	$(PY) -m pytest tests -q $(PYTEST_ARGS)

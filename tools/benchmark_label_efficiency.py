@@ -102,6 +102,8 @@ def plan(args: argparse.Namespace) -> List[Dict]:
 
 def identity(args: argparse.Namespace, configs: Dict[str, str], root: str) -> Dict:
     """What a JSON's results depend on; a restart must match it."""
+    configs = {stage: configs[stage] for stage in ('pretrain', 'finetune', 'ce')
+               if stage in configs}
     return dict(dataset=args.dataset, data_root=root, configs=configs,
                 iters=dict(pretrain=args.pretrain_iters, finetune=args.finetune_iters,
                            ce=args.ce_iters),
@@ -148,12 +150,17 @@ def validation_options(iters: int) -> List[str]:
 
 
 def run_ce(args, configs, root, ann_file, seed, work: Path) -> Dict:
-    options = (run_recipe.data_options(root, ann_file) + [f'randomness.seed={seed}']
-               + args.cfg_options + run_recipe.schedule_options(args.ce_iters)
-               + validation_options(args.ce_iters) + configs['ce_options'])
+    options = run_recipe.data_options(root, ann_file) + [f'randomness.seed={seed}'] \
+        + args.cfg_options
+    config = configs['ce']
+    if configs['ce_from_finetune']:  # the stage-2 config without its stage-1 hook
+        config = run_recipe.ce_only_config(config, work / 'ce', options)
+        options = run_recipe.without_hook_options(options)
+    options += (run_recipe.schedule_options(config, args.ce_iters, options)
+                + validation_options(args.ce_iters))
     started = time.time()
-    run_recipe.train(configs['ce'], work / 'ce', options)
-    miou = run_recipe.test(configs['ce'], work / 'ce', options)['mIoU']
+    run_recipe.train(config, work / 'ce', options, quiet=True)
+    miou = run_recipe.test(config, work / 'ce', options, quiet=True)['mIoU']
     curve = val_curve(work / 'ce')
     at = round(args.ce_iters * 0.75)
     return dict(ce_miou=miou, ce_miou_75=curve.get(at), ce_curve=curve,
@@ -164,16 +171,20 @@ def run_pixcon(args, configs, root, ann_file, seed, work: Path) -> Dict:
     common = run_recipe.data_options(root, ann_file) + [f'randomness.seed={seed}'] \
         + args.cfg_options
     started = time.time()
+    stage1 = common + args.pretrain_options
     run_recipe.train(configs['pretrain'], work / 'stage1',
-                     common + run_recipe.schedule_options(args.pretrain_iters)
-                     + args.pretrain_options)
+                     stage1 + run_recipe.schedule_options(configs['pretrain'],
+                                                          args.pretrain_iters, stage1),
+                     quiet=True)
     proto = run_recipe.last_metrics(work / 'stage1')
     stage1_minutes = (time.time() - started) / 60
-    options = (common + run_recipe.schedule_options(args.finetune_iters)
-               + validation_options(args.finetune_iters)
-               + [f'custom_hooks.0.checkpoint={work / "stage1"}'] + args.finetune_options)
-    run_recipe.train(configs['finetune'], work / 'stage2', options)
-    miou = run_recipe.test(configs['finetune'], work / 'stage2', options)['mIoU']
+    finetune = configs['finetune']
+    options = common + args.finetune_options
+    options += (run_recipe.schedule_options(finetune, args.finetune_iters, options)
+                + validation_options(args.finetune_iters)
+                + run_recipe.stage_one_options(finetune, work / 'stage1', options))
+    run_recipe.train(finetune, work / 'stage2', options, quiet=True)
+    miou = run_recipe.test(finetune, work / 'stage2', options, quiet=True)['mIoU']
     return dict(pixcon_miou=miou, proto_miou=proto.get('proto/mIoU', proto.get('mIoU')),
                 pixcon_curve=val_curve(work / 'stage2'),
                 stage1_minutes=round(stage1_minutes, 2),
@@ -275,12 +286,12 @@ def resolve_configs(args: argparse.Namespace) -> Dict:
     pretrain = args.pretrain_config or pattern.format('pretrain')
     finetune = args.finetune_config or pattern.format('finetune')
     if args.ce_config:
-        ce, ce_options = args.ce_config, []
+        ce, from_finetune = args.ce_config, False
     elif builtin:
-        ce, ce_options = pattern.format('ce'), []
+        ce, from_finetune = pattern.format('ce'), False
     else:  # the stage-2 config without its stage-1 hook is the CE-only baseline
-        ce, ce_options = finetune, ['custom_hooks=[]']
-    return dict(pretrain=pretrain, finetune=finetune, ce=ce, ce_options=ce_options)
+        ce, from_finetune = finetune, True
+    return dict(pretrain=pretrain, finetune=finetune, ce=ce, ce_from_finetune=from_finetune)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

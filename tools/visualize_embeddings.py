@@ -60,7 +60,9 @@ class LoadedModel:
     first val images of its test dataloader."""
 
     def __init__(self, config: str, checkpoint: str, data_root: Optional[str]) -> None:
-        options = None if data_root is None else {'test_dataloader.dataset.data_root': data_root}
+        options = None if data_root is None else {
+            f'{loader}.dataset.data_root': data_root
+            for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')}
         self.cfg = load_config(config, options)
         init_default_scope('mmseg')
         self.model = MODELS.build(self.cfg.model)
