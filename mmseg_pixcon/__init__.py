@@ -2,8 +2,10 @@
 
 Importing this package registers every module it defines in mmseg's registries, so a config
 only needs ``custom_imports = dict(imports=['mmseg_pixcon'], allow_failed_imports=False)``.
+It imports nothing else: the data tools' helpers (splits, synthetic sets) live in
+:mod:`mmseg_pixcon.datasets`, which registers nothing and is imported only by them.
 """
-from . import datasets, engine, evaluation, models, utils  # noqa: F401  (registration side effects)
+from . import engine, evaluation, models, utils  # noqa: F401  (registration side effects)
 
 utils.allow_mmengine_checkpoint_globals()
 

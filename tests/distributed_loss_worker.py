@@ -5,6 +5,7 @@ PixelContrastLoss and its gradients for every case and saves what it saw for the
 compare with one process holding the whole batch.
 """
 import datetime
+import time
 from contextlib import nullcontext
 from typing import Dict, List
 
@@ -40,7 +41,8 @@ def loss_kwargs(case: dict) -> dict:
     return dict(mode=case['mode'], formulation=case['formulation'],
                 symmetric=case['symmetric'], partner=case['partner'], temperature=0.2,
                 tile_size=case.get('tile_size', 7),
-                max_pixels_per_image=case.get('max_pixels'), gather=case.get('gather', True))
+                max_pixels_per_image=case.get('max_pixels'), gather=case.get('gather', True),
+                num_classes=case.get('num_classes'))
 
 
 def own_part(case: dict, rank: int) -> List[torch.Tensor]:
@@ -54,26 +56,38 @@ def own_part(case: dict, rank: int) -> List[torch.Tensor]:
         feats[0, 0, 0, 0] = float('nan')
     if rank == 1 and case.get('rank1_fault') == 'size':
         feats, feats_aug = feats[..., :-1], feats_aug[..., :-1]
+    if rank == 1 and case.get('rank1_fault') == 'dtype':
+        labels = labels.float()
+    if rank == 1 and case.get('rank1_fault') == 'label':
+        labels[0, 0, 0] = 9
     return [feats.requires_grad_(), labels, feats_aug.requires_grad_(), labels_aug]
 
 
 def run_case(case: dict, rank: int) -> dict:
-    """Loss value and gradients of this rank's share, or the ValueError it raised."""
+    """Loss value and gradients of this rank's share, or the ValueError it raised and how
+    long that took; with ``items`` also what ContrastHead would log."""
     feats, labels, feats_aug, labels_aug = own_part(case, rank)
     loss = PixelContrastLoss(**loss_kwargs(case))
     # Ranks seed differently: partners must be rank 0's draw, broadcast.
     torch.manual_seed(case['seed'] + rank)
     probe = LargestTensor()
+    start = time.perf_counter()
+    logged = {}
     try:
         with CountCollectives() as count, probe if case.get('probe') else nullcontext():
-            value = loss(feats, labels, feats_aug, labels_aug)
+            if case.get('items'):
+                logged = loss.loss_items(feats, labels, feats_aug, labels_aug)
+                value = logged[loss.loss_name]
+            else:
+                value = loss(feats, labels, feats_aug, labels_aug)
             value.backward()
     except ValueError as error:
-        return dict(error=str(error))
+        return dict(error=str(error), seconds=time.perf_counter() - start)
     # A view outside the loss (official within, one-way: Î) gets no gradient: zero.
     grads = tuple(torch.zeros_like(x) if x.grad is None else x.grad for x in (feats, feats_aug))
-    return dict(value=value.detach(), grads=grads,
-                collectives=count.calls, largest=probe.largest)
+    return dict(value=value.detach(), grads=grads, collectives=count.calls,
+                names=count.names, largest=probe.largest,
+                logged={name: x.detach() for name, x in logged.items()})
 
 
 def main(rank: int, world_size: int, init_file: str, cases: Dict[str, dict],

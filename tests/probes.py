@@ -3,9 +3,10 @@ import torch
 import torch.distributed as torch_dist
 from torch.utils._python_dispatch import TorchDispatchMode
 
-_COLLECTIVES = ('all_gather', 'all_gather_into_tensor', 'all_reduce', 'broadcast',
-                'reduce_scatter', 'all_to_all', 'scatter', 'gather', 'barrier',
-                'all_gather_object', 'broadcast_object_list')
+_COLLECTIVES = ('all_gather', 'all_gather_into_tensor', 'all_gather_single', 'all_reduce',
+                'broadcast', 'reduce_scatter', 'reduce_scatter_tensor', 'reduce_scatter_single',
+                'all_to_all', 'scatter', 'gather', 'barrier', 'all_gather_object',
+                'broadcast_object_list')
 
 
 class LargestTensor(TorchDispatchMode):
@@ -24,11 +25,12 @@ class LargestTensor(TorchDispatchMode):
 
 
 class CountCollectives:
-    """Counts calls of torch.distributed collectives while active (patches the module, which
-    mmengine.dist and the loss call through)."""
+    """Counts calls of torch.distributed collectives while active, and records their names in
+    order (patches the module, which mmengine.dist and the loss call through)."""
 
     def __enter__(self) -> 'CountCollectives':
         self.calls = 0
+        self.names = []
         self._saved = {name: getattr(torch_dist, name) for name in _COLLECTIVES}
         for name, fn in self._saved.items():
             setattr(torch_dist, name, self._counted(fn))
@@ -37,6 +39,7 @@ class CountCollectives:
     def _counted(self, fn):
         def counted(*args, **kwargs):
             self.calls += 1
+            self.names.append(fn.__name__)
             return fn(*args, **kwargs)
         return counted
 

@@ -8,8 +8,9 @@ from mmengine.optim import OptimWrapper
 from tiny_segmentors import (NUM_CLASSES, PIXCON_LOSS, STOCK_HEADS, build, head_cfg,
                              make_batch, segmentor_cfg)
 
+from mmseg.models.decode_heads import ASPPHead, DepthwiseSeparableFCNHead
 from mmseg.registry import MODELS
-from mmseg_pixcon.models.decode_heads import ContrastHead, ProjectionHead
+from mmseg_pixcon.models.decode_heads import ContrastASPPHead, ContrastHead, ProjectionHead
 from mmseg_pixcon.models.losses import PixelContrastLoss
 from mmseg_pixcon.models.grid_resize import resize_labels
 
@@ -54,6 +55,35 @@ def test_classes_cached_and_picklable():
     copy = pickle.loads(pickle.dumps(first))
     assert type(copy) is type(first)
     assert torch.equal(copy.conv_seg.convs[2].weight, first.conv_seg.convs[2].weight)
+
+
+def test_stock_heads_are_registered_classes_and_others_are_made():
+    """The recipe's heads are classes of their own (``type='ContrastASPPHead'`` works too);
+    any other BaseDecodeHead gets the same kind of subclass, made once, picklable."""
+    built = MODELS.build(head_cfg('ASPPHead', contrast=True))
+    assert type(built) is ContrastASPPHead is MODELS.get('ContrastASPPHead')
+    assert ContrastASPPHead.__bases__[1] is ASPPHead
+    by_name = dict(head_cfg('ASPPHead', contrast=True), type='ContrastASPPHead')
+    del by_name['base_type']
+    assert type(MODELS.build(by_name)) is ContrastASPPHead
+    other = dict(head_cfg('FCNHead', contrast=True), base_type='DepthwiseSeparableFCNHead')
+    first, second = MODELS.build(other), MODELS.build(other)
+    assert type(first).__name__ == 'ContrastDepthwiseSeparableFCNHead'
+    assert type(first) is type(second) and isinstance(first, DepthwiseSeparableFCNHead)
+    assert type(pickle.loads(pickle.dumps(first))) is type(first)
+
+
+def test_the_loss_takes_the_head_num_classes():
+    """A fixed class count keeps the loss's shapes the same from step to step."""
+    head, samples = head_and_batch()
+    assert head.loss_decode.num_classes == NUM_CLASSES
+    with pytest.raises(ValueError, match='num_classes=5 differs from the head num_classes=3'):
+        MODELS.build(head_cfg('ASPPHead', contrast=True,
+                              loss_decode=dict(PIXCON_LOSS, num_classes=5)))
+    samples[1].gt_sem_seg.data[0, 0, 0] = NUM_CLASSES  # a label the model has no class for
+    embeddings = F.normalize(torch.randn(4, 16, 32, 32), dim=1)
+    with pytest.raises(ValueError, match='below num_classes=3.*found class 3'):
+        head.loss_by_feat(embeddings, samples)
 
 
 def test_bad_configs_refused():
@@ -144,9 +174,11 @@ def test_loss_by_feat_matches_direct_loss_call():
     head, samples = head_and_batch(loss_decode=dict(PIXCON_LOSS, formulation='official'))
     embeddings = F.normalize(torch.randn(4, 16, 4, 4, dtype=torch.float64), dim=1)
     losses = head.loss_by_feat(embeddings, samples)
-    assert set(losses) == {'loss_pixcon'}
+    assert set(losses) == {'loss_pixcon', 'pixcon_anchors'}
     labels = torch.stack([s.gt_sem_seg.data[0] for s in samples])
     small = resize_labels(labels, (4, 4))
+    # official within: every labelled pixel of both views is an anchor and its own positive
+    assert losses['pixcon_anchors'].item() == (small != 255).sum().item()
     stride = labels.shape[1] // 4
     # the pixel at the centre of each stride cell (rounded down-right), not its top-left corner
     assert torch.equal(small[:, 1, 2], labels[:, stride + stride // 2, 2 * stride + stride // 2])
@@ -195,7 +227,7 @@ def test_loss_list_sums_same_names():
     head, samples = head_and_batch(loss_decode=twice)
     embeddings = F.normalize(torch.randn(4, 16, 4, 4, dtype=torch.float64), dim=1)
     losses = head.loss_by_feat(embeddings, samples)
-    assert set(losses) == {'loss_pixcon', 'loss_other'}
+    assert set(losses) == {'loss_pixcon', 'loss_other', 'pixcon_anchors', 'other_anchors'}
     torch.testing.assert_close(losses['loss_pixcon'], 2 * losses['loss_other'])
 
 
@@ -236,7 +268,8 @@ def test_stage_one_train_step(base_type):
     watched = ['backbone.stem.0.weight', 'decode_head.bottleneck.conv.weight',
                'decode_head.conv_seg.convs.0.conv.weight', 'decode_head.conv_seg.convs.2.weight']
     log, changed = train_step_changes(model, watched, make_batch(2))
-    assert set(log) == {'loss', 'decode.loss_pixcon'}
+    assert set(log) == {'loss', 'decode.loss_pixcon', 'decode.pixcon_anchors'}
+    assert log['loss'] == log['decode.loss_pixcon']  # the count is logged, not added
     assert torch.isfinite(log['loss']) and log['loss'] > 0
     assert changed == set(watched)
 
@@ -254,7 +287,8 @@ def test_auxiliary_contrast_head_beside_cross_entropy():
     model = build(segmentor_cfg(head_cfg('PSPHead', contrast=False), auxiliary_head=aux))
     data = model.data_preprocessor(make_batch(2), True)
     losses = model.loss(data['inputs'], data['data_samples'])
-    assert set(losses) == {'decode.loss_ce', 'decode.acc_seg', 'aux.loss_pixcon'}
+    assert set(losses) == {'decode.loss_ce', 'decode.acc_seg', 'aux.loss_pixcon',
+                           'aux.pixcon_anchors'}
     grads = {}
     for key in ('decode.loss_ce', 'aux.loss_pixcon'):
         model.zero_grad()

@@ -8,7 +8,6 @@ gradient for them — DDP then averages parameter gradients over the W processes
 """
 import itertools
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +23,7 @@ from tiny_segmentors import make_batch
 
 from mmseg_pixcon.datasets import generate_cityscapes
 from mmseg_pixcon.models.losses import PixelContrastLoss
-from mmseg_pixcon.models.losses.contrast_terms import select_partners
+from mmseg_pixcon.models.losses.partners import select_partners
 
 WORLD_SIZE = 2
 REPO = Path(__file__).resolve().parents[1]
@@ -65,10 +64,21 @@ EXACT.update({f'{f}-batch-lean': _case(f, 'batch', sizes=(1, 1), inputs=LEAN, ti
                                        probe=True) for f in FORMULATIONS})
 GATHER_OFF = {f'{f}-{m}-gather-off': _case(f, m, gather=False)
               for f in FORMULATIONS for m in ('cross', 'batch')}
-# Last: a failing call must leave both processes out of any collective.
+# What ContrastHead logs (loss_items): the loss of the global batch, the global anchor count.
+LOGGED = {f'logged-{f}-{m}': _case(f, m, partner='shuffle', sizes=sizes, items=True)
+          for f, m, sizes in (('paper', 'within', (2, 2)), ('official', 'cross', (3, 1)),
+                              ('paper', 'batch', (1, 3)))}
+# Last: a failing call must leave both processes out of any collective. Every mode, the
+# problem found on the device (NaN) or on the host (dtype, shape), or against num_classes.
 FAULTS = {'nan-on-rank-1': _case('paper', 'cross', rank1_fault='nan'),
-          'size-on-rank-1': _case('official', 'batch', rank1_fault='size')}
-CASES = {**EXACT, **GATHER_OFF, **FAULTS}
+          'size-on-rank-1': _case('official', 'batch', rank1_fault='size'),
+          'nan-on-rank-1-within': _case('paper', 'within', rank1_fault='nan'),
+          'dtype-on-rank-1-within': _case('official', 'within', rank1_fault='dtype'),
+          'nan-on-rank-1-gather-off': _case('official', 'cross', rank1_fault='nan',
+                                            gather=False),
+          'label-on-rank-1-batch': _case('paper', 'batch', rank1_fault='label',
+                                         num_classes=4)}
+CASES = {**EXACT, **GATHER_OFF, **LOGGED, **FAULTS}
 
 
 @pytest.fixture(scope='module')
@@ -108,10 +118,17 @@ def test_two_processes_equal_one(ranks, name):
             torch.testing.assert_close(grad / WORLD_SIZE, expected[part], rtol=1e-9,
                                        atol=1e-12)
     if case['mode'] == 'within':
-        assert all(s['collectives'] == 0 for s in seen)
+        assert all(s['collectives'] == 1 for s in seen)  # the input check's all-gather
     else:
-        # stats, embeddings and labels gathered, a backward all_reduce (+ partner broadcast)
-        assert all(s['collectives'] == 4 + (case['partner'] == 'shuffle') for s in seen)
+        # stats, embeddings and labels gathered, a backward reduce-scatter (+ the partner
+        # broadcast, in cross mode only: the other modes draw no partners)
+        shuffled = case['mode'] == 'cross' and case['partner'] == 'shuffle'
+        assert all(s['collectives'] == 4 + shuffled for s in seen)
+        # forward straight into the gathered tensor; backward sums and scatters each
+        # process's slot, never an all-reduce of the whole gathered gradient
+        assert all(s['names'].count('all_gather_single') == 2
+                   and s['names'][-1] == 'reduce_scatter_single'
+                   and 'all_reduce' not in s['names'] for s in seen)
 
 
 def test_shuffled_partners_would_differ_without_the_broadcast():
@@ -127,11 +144,12 @@ def test_shuffled_partners_would_differ_without_the_broadcast():
 @pytest.mark.parametrize('name', [n for n, c in EXACT.items() if c['mode'] == 'within']
                          + list(GATHER_OFF))
 def test_local_modes_use_only_their_own_images(ranks, name):
-    """Mode 'within' and gather=False: each process's loss is that of its images alone."""
+    """Mode 'within' and gather=False: each process's loss is that of its images alone;
+    the only collective is the input check's all-gather."""
     case = CASES[name]
     for rank, part in zip(ranks, _parts(case)):
         value, grads = _one_process(case, part)
-        assert rank[name]['collectives'] == 0
+        assert rank[name]['collectives'] == 1
         assert rank[name]['value'].item() == pytest.approx(value.item(), rel=1e-12)
         for grad, expected in zip(rank[name]['grads'], grads):
             torch.testing.assert_close(grad, expected, rtol=1e-10, atol=1e-13)
@@ -147,10 +165,47 @@ def test_gathered_contrast_sets_stay_memory_lean(ranks, name):
 
 @pytest.mark.parametrize('name,message', [
     ('nan-on-rank-1', r'finite \(found NaN or Inf\) \(rank 1\)'),
-    ('size-on-rank-1', r'one \(D, H, W\); got \[\(4, 4, 5\), \(4, 4, 4\)\]')])
+    ('size-on-rank-1', r'one \(D, H, W\); got \[\(4, 4, 5\), \(4, 4, 4\)\]'),
+    ('nan-on-rank-1-within', r'finite \(found NaN or Inf\) \(rank 1\)'),
+    ('dtype-on-rank-1-within', r'labels must be an integer tensor, got torch.float32 \(rank 1\)'),
+    ('nan-on-rank-1-gather-off', r'finite \(found NaN or Inf\) \(rank 1\)'),
+    ('label-on-rank-1-batch', r'below num_classes=4 .*found class 9 \(rank 1\)')])
 def test_bad_input_on_one_process_raises_on_every_process(ranks, name, message):
+    """Both processes raise the same ValueError, within seconds (the group's timeout, which
+    a process left waiting in a collective would hit, is 60 s)."""
     for rank in ranks:
         assert re.search(message, rank[name].get('error', '')), rank[name]
+        assert rank[name]['seconds'] < 10
+    assert ranks[0][name]['error'] == ranks[1][name]['error']
+
+
+@pytest.mark.parametrize('name', list(LOGGED))
+def test_logged_loss_is_global_and_anchors_are_counted_over_processes(ranks, name):
+    """loss_items: every process logs the same value — the mean over processes of what they
+    optimise, in modes 'cross' and 'batch' the loss of one process holding the whole batch
+    — and the valid anchors of the whole batch; the gradient stays the process's own."""
+    case = CASES[name]
+    seen = [rank[name] for rank in ranks]
+    logged = [s['logged'] for s in seen]
+    assert logged[0]['loss_pixcon'].item() == logged[1]['loss_pixcon'].item()
+    assert logged[0]['pixcon_anchors'].item() == logged[1]['pixcon_anchors'].item()
+    whole, _ = _one_process(case)
+    if case['mode'] == 'within':
+        expected = sum(_one_process(case, part)[0] for part in _parts(case)) / WORLD_SIZE
+    else:
+        expected = whole
+    assert logged[0]['loss_pixcon'].item() == pytest.approx(expected.item(), rel=1e-10)
+    feats, labels, feats_aug, labels_aug = make_inputs(sum(case['sizes']))
+    torch.manual_seed(case['seed'])
+    counted = PixelContrastLoss(**loss_kwargs(case)).loss_items(feats, labels, feats_aug,
+                                                                labels_aug)
+    assert logged[0]['pixcon_anchors'].item() == counted['pixcon_anchors'].item() > 0
+    scale = 1 if case['mode'] == 'within' else WORLD_SIZE
+    for s, part in zip(seen, _parts(case)):
+        grads = _one_process(case, part)[1] if case['mode'] == 'within' else \
+            [g[part] for g in _one_process(case)[1]]
+        for grad, expected_grad in zip(s['grads'], grads):
+            torch.testing.assert_close(grad / scale, expected_grad, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize('path', STAGE_ONE_CONFIGS, ids=lambda p: p.stem)
@@ -161,16 +216,10 @@ def test_stage_one_models_give_every_parameter_a_gradient(path):
     cfg.model.data_preprocessor.size = (32, 32)
     model = revert_sync_batchnorm(MODELS.build(cfg.model)).train()
     losses = model(**model.data_preprocessor(make_batch(2), True), mode='loss')
-    assert list(losses) == ['decode.loss_pixcon']
+    assert list(losses) == ['decode.loss_pixcon', 'decode.pixcon_anchors']
     losses['decode.loss_pixcon'].backward()
     for name, param in model.named_parameters():
         assert param.grad is not None and param.grad.isfinite().all(), name
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def test_two_process_stage_one_training(tmp_path):
@@ -186,9 +235,10 @@ def test_two_process_stage_one_training(tmp_path):
     options += ['train_dataloader.batch_size=1', 'train_cfg.max_iters=2',
                 'train_cfg.val_interval=2', 'default_hooks.checkpoint.interval=2',
                 'default_hooks.logger.interval=1', 'find_unused_parameters=False']
-    command = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
-               '--master_addr', '127.0.0.1', '--master_port', str(_free_port()),
-               str(REPO / 'tools' / 'train.py'),
+    # --standalone: torchrun's agent binds a free port itself and the workers join its store,
+    # where a port chosen here and bound later could be taken in between.
+    command = [sys.executable, '-m', 'torch.distributed.run', '--standalone',
+               '--nproc_per_node', '2', str(REPO / 'tools' / 'train.py'),
                'configs/pixcon/synthetic/deeplabv3plus_r18_syncity_pretrain.py',
                '--launcher', 'pytorch', '--work-dir', str(work), '--cfg-options', *options]
     run = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=240)
@@ -198,6 +248,9 @@ def test_two_process_stage_one_training(tmp_path):
     assert 'Distributed training: True' in log and 'GPU number: 2' in log
     losses = re.findall(r'Iter\(train\) \[[12]/2\].*decode\.loss_pixcon: ([-\d.e]+)', log)
     assert len(losses) == 2 and all(float(v) > 0 for v in losses)
+    # the valid anchors counted over both processes' images
+    anchors = re.findall(r'Iter\(train\) \[[12]/2\].*decode\.pixcon_anchors: ([\d.]+)', log)
+    assert len(anchors) == 2 and all(float(v) > 0 and float(v).is_integer() for v in anchors)
     assert re.search(r'Iter\(val\).*proto/mIoU: [\d.]+', log)
 
 

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from probes import LargestTensor
 
 from mmseg_pixcon.models.losses import PixelContrastLoss
-from mmseg_pixcon.models.losses.contrast_terms import select_partners
+from mmseg_pixcon.models.losses.partners import select_partners
 from mmseg_pixcon.models.losses.dense_reference import (dense_official_loss,
                                                         dense_paper_loss)
 from mmseg_pixcon.models.losses.pixel_contrast_loss import resize_labels
@@ -227,18 +227,30 @@ def test_single_class():
     assert math.log(20) <= paper.item() < math.log(20) + 2 / 0.07
 
 
-def test_half_precision_and_autocast_do_not_overflow():
+@pytest.mark.parametrize('temperature', [1e-6, 1e-3, 1e3, 1e6])
+def test_very_small_and_very_large_temperatures_give_finite_values(temperature):
+    """Logits up to 1e6 (τ = 1e-6, float32) or down to 1e-6: the streaming log-sum-exp keeps
+    every value and gradient finite."""
     feats, labels, feats_aug, labels_aug = _random_batch(dtype=torch.float32)
-    loss = PixelContrastLoss(mode='cross', partner='roll', temperature=0.01)
-    reference = loss(feats.half().float(), labels, feats_aug.half().float(), labels_aug)
-    half = loss(feats.half(), labels, feats_aug.half(), labels_aug)
-    assert half.dtype == torch.float32 and math.isfinite(half.item())
-    assert half.item() == pytest.approx(reference.item(), rel=1e-5)
     feats.requires_grad_()
-    with torch.autocast('cpu', dtype=torch.bfloat16):
-        value = loss(feats.bfloat16(), labels, feats_aug.bfloat16(), labels_aug)
-    value.backward()
-    assert math.isfinite(value.item()) and feats.grad.isfinite().all()
+    for formulation in FORMULATIONS:
+        value = PixelContrastLoss(mode='cross', formulation=formulation, partner='roll',
+                                  temperature=temperature)(feats, labels, feats_aug, labels_aug)
+        grad, = torch.autograd.grad(value, feats)
+        assert value.isfinite() and grad.isfinite().all()
+
+
+def test_logits_too_large_for_float32_raise():
+    """|f|²/τ beyond 1e20 (a temperature near 0, or embeddings far from unit norm) would
+    overflow the kernels' float32 sums: a ValueError, not a NaN."""
+    feats, labels, feats_aug, labels_aug = _random_batch(dtype=torch.float32)
+    with pytest.raises(ValueError, match='embeddings too large for temperature 1e-21'):
+        PixelContrastLoss(temperature=1e-21)(feats, labels, feats_aug, labels_aug)
+    with pytest.raises(ValueError, match='expects unit-norm embeddings'):
+        PixelContrastLoss()(feats * 1e10, labels, feats_aug, labels_aug)
+    for temperature in (0.0, -1.0, float('inf'), float('nan')):
+        with pytest.raises(ValueError, match='temperature must be finite and > 0'):
+            PixelContrastLoss(temperature=temperature)
 
 
 def test_registry_weight_and_name():
@@ -297,15 +309,60 @@ def test_sampling_is_optional_and_seeded():
     (lambda f, y, fa, ya: (f, y[:2], fa, ya), r'labels must be \(B, H, W\)'),
     (lambda f, y, fa, ya: (f, y[:, :2], fa, ya), 'smaller than the embeddings'),
     (lambda f, y, fa, ya: (f, y - 1, fa, ya), 'non-negative class ids'),
+    (lambda f, y, fa, ya: (f, y, fa, torch.where(ya == 255, 255, ya + 2)),
+     'below num_classes=5 .*found class 5'),
 ])
 def test_bad_inputs_raise(change, message):
     with pytest.raises(ValueError, match=message):
-        PixelContrastLoss()(*change(*_random_batch()))
+        PixelContrastLoss(num_classes=5)(*change(*_random_batch()))
+
+
+@pytest.mark.parametrize('formulation,mode', list(itertools.product(FORMULATIONS, MODES)))
+def test_a_fixed_class_count_changes_nothing(formulation, mode):
+    """num_classes (the head's) only fixes the shapes: the same value as the call's largest
+    label + 1 (4 here), with classes that never occur."""
+    feats, labels, feats_aug, labels_aug = _random_batch()
+    values = [PixelContrastLoss(mode=mode, formulation=formulation, partner='roll',
+                                num_classes=k)(feats, labels, feats_aug, labels_aug)
+              for k in (None, 4, 19)]
+    assert values[0].item() == values[1].item() == pytest.approx(values[2].item(), rel=1e-12)
+
+
+def test_kernel_matmuls_are_ieee_float32_whatever_the_global_setting(monkeypatch):
+    """TF32 on CUDA (or bf16 on MKLDNN) set for the whole process does not reach the loss's
+    matmuls, forward or backward, and is back in place afterwards."""
+    seen = []
+    for name in ('baddbmm', 'bmm'):
+        real = getattr(torch, name)
+
+        def spy(*args, real=real, **kwargs):
+            seen.append((torch.backends.cuda.matmul.fp32_precision,
+                         torch.backends.mkldnn.matmul.fp32_precision))
+            return real(*args, **kwargs)
+        monkeypatch.setattr(torch, name, spy)
+    feats, labels, feats_aug, labels_aug = _random_batch(dtype=torch.float32)
+    feats.requires_grad_()
+    saved = (torch.backends.cuda.matmul.fp32_precision,
+             torch.backends.mkldnn.matmul.fp32_precision)
+    torch.backends.cuda.matmul.fp32_precision = 'tf32'
+    torch.backends.mkldnn.matmul.fp32_precision = 'bf16'
+    try:
+        for formulation in FORMULATIONS:
+            PixelContrastLoss(mode='cross', formulation=formulation)(
+                feats, labels, feats_aug, labels_aug).backward()
+        after = (torch.backends.cuda.matmul.fp32_precision,
+                 torch.backends.mkldnn.matmul.fp32_precision)
+    finally:
+        torch.backends.cuda.matmul.fp32_precision, \
+            torch.backends.mkldnn.matmul.fp32_precision = saved
+    assert len(seen) > 4 and set(seen) == {('ieee', 'ieee')}
+    assert after == ('tf32', 'bf16')
 
 
 @pytest.mark.parametrize('kwargs,message', [
     (dict(mode='pairs'), 'mode'), (dict(formulation='tf'), 'formulation'),
     (dict(partner='random'), 'partner'), (dict(temperature=0.0), 'temperature'),
+    (dict(num_classes=0), 'num_classes'),
     (dict(tile_size=0), 'tile_size'), (dict(max_pixels_per_image=0), 'max_pixels'),
     (dict(loss_name='pixcon'), 'loss_name'),
 ])

@@ -14,6 +14,7 @@ from mmseg.structures import SegDataSample
 from mmseg_pixcon.engine.hooks import PrototypeHook
 from mmseg_pixcon.engine.hooks.prototype_hook import contrast_heads
 from mmseg_pixcon.evaluation import PrototypeAccumulator, labels_on_input_grid
+from mmseg_pixcon.models.grid_resize import resize_labels
 
 STAGE_ONE = segmentor_cfg(head_cfg('FCNHead', contrast=True))
 
@@ -130,8 +131,9 @@ def hand_prototypes(model, data_root) -> torch.Tensor:
                 False)
             embeddings = model.decode_head(model.extract_feat(data['inputs']))[0]
             label = data['data_samples'][0].gt_sem_seg.data[None].float()
-            label = F.interpolate(label, size=(48, 48), mode='nearest')
-            label = F.interpolate(label, size=embeddings.shape[1:], mode='nearest')[0, 0]
+            label = F.interpolate(label, size=(48, 48), mode='nearest')[0].long()
+            # the pixel nearest each cell's centre, PrototypeHook's (and training's) rule
+            label = resize_labels(label, tuple(embeddings.shape[1:]))[0]
             for cls in range(NUM_CLASSES):
                 mask = label == cls
                 sums[cls] += embeddings[:, mask].double().sum(dim=1)

@@ -1,6 +1,7 @@
 """Peak memory and time (forward + backward) of PixelContrastLoss vs dense N×N forms.
 
-Compares, on the same pixels (B images, two views of side×side embeddings, D channels):
+Measures, on CPU or one GPU (``--device cuda``), float32 or bfloat16 embeddings (``--dtype``),
+and compares, on the same pixels (B images, two views of side×side embeddings, D channels):
 
 - ``tiled``:  PixelContrastLoss (exact, tiled kernel);
 - ``dense``:  the same loss with every N×N matrix built (``dense_reference``);
@@ -15,11 +16,14 @@ allocated before the call. Time is the fastest of ``--repeats`` calls after one 
 Dense variants that the last measured size predicts to need more than 30 % of the available
 memory are not run; their need is reported instead.
 
+The loss's matmuls are IEEE float32 whatever the process's TF32 setting (reported); bfloat16
+embeddings enter the loss as they would under autocast, which upcasts them.
+
 Usage::
 
     python tools/benchmark_loss.py --out benchmarks/loss_cpu
-    python tools/benchmark_loss.py --device cuda --sides 64 96 128 192 256 \\
-        --big 256x512 --out benchmarks/loss_cuda
+    python tools/benchmark_loss.py --device cuda --modes within cross --sides 64 128 \\
+        --big 128x256 --dtype bfloat16 --out benchmarks/loss_cuda_bf16
 """
 import argparse
 import json
@@ -54,6 +58,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=None,
                         help='torch CPU threads per worker (default: torch default)')
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--dtype', default='float32', choices=['float32', 'bfloat16'],
+                        help='dtype of the embeddings given to the losses')
     parser.add_argument('--memory-fraction', type=float, default=0.3,
                         help='skip dense variants predicted to need more than this '
                         'fraction of the available memory')
@@ -80,8 +86,9 @@ def _make_inputs(spec: Dict, torch):
     blocks = torch.randint(0, 19, (2, b, (h + 7) // 8, (w + 7) // 8), generator=gen)
     blocks[torch.rand(blocks.shape, generator=gen) < 0.1] = 255
     labels, labels_aug = blocks.repeat_interleave(8, 2).repeat_interleave(8, 3)[..., :h, :w]
-    device = torch.device(spec['device'])
-    return [x.to(device) for x in (feats, labels, feats_aug, labels_aug)]
+    device, dtype = torch.device(spec['device']), getattr(torch, spec['dtype'])
+    return [feats.to(device, dtype), labels.to(device), feats_aug.to(device, dtype),
+            labels_aug.to(device)]
 
 
 def _make_step(spec: Dict, torch) -> Callable[[], None]:
@@ -97,7 +104,7 @@ def _make_step(spec: Dict, torch) -> Callable[[], None]:
         compute = lambda: loss(feats, labels, feats_aug, labels_aug)  # noqa: E731
     elif variant == 'dense':
         from mmseg_pixcon.models.losses import dense_reference
-        from mmseg_pixcon.models.losses.contrast_terms import select_partners
+        from mmseg_pixcon.models.losses.partners import select_partners
         dense = getattr(dense_reference, f'dense_{spec["formulation"]}_loss')
         partners = select_partners(feats.shape[0], 'roll', feats.device)
 
@@ -125,11 +132,13 @@ def _make_step(spec: Dict, torch) -> Callable[[], None]:
 def run_worker(spec: Dict) -> Dict:
     load = os.getloadavg()[0]
     import torch
+
+    from mmseg_pixcon.utils.benchmark_report import synchronizer, timed
     if spec['threads']:
         torch.set_num_threads(spec['threads'])
     step = _make_step(spec, torch)
     cuda = spec['device'] == 'cuda'
-    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    sync = synchronizer(spec['device'])
     if spec['warmup']:
         step()
         sync()
@@ -142,10 +151,7 @@ def run_worker(spec: Dict) -> Dict:
         base = _status_kib('VmRSS') * 1024
     times = []
     for _ in range(max(spec['repeats'], 1)):
-        start = time.perf_counter()
-        step()
-        sync()
-        times.append(time.perf_counter() - start)
+        times.append(timed(step, sync))
         if not times[1:]:  # the peak of one call
             peak = (torch.cuda.max_memory_allocated() if cuda
                     else _status_kib('VmHWM') * 1024) - base
@@ -198,10 +204,6 @@ def _fmt(value: Optional[float], digits: int = 1) -> str:
     return '–' if value is None else f'{value:.{digits}f}'
 
 
-def _load() -> str:
-    return ' '.join(f'{x:.2f}' for x in os.getloadavg())
-
-
 def measure(args: argparse.Namespace) -> Dict:
     try:
         notes = [f'SupConLoss from {_import_supcon()[1]}.']
@@ -236,7 +238,7 @@ def measure(args: argparse.Namespace) -> Dict:
 def _spec(args, variant, formulation, mode, size, warmup) -> Dict:
     return dict(variant=variant, formulation=formulation, mode=mode, size=list(size),
                 dim=args.dim, batch_size=args.batch_size, tile_size=args.tile_size,
-                device=args.device, repeats=args.repeats if warmup else 1, warmup=warmup,
+                device=args.device, dtype=args.dtype, repeats=args.repeats if warmup else 1, warmup=warmup,
                 threads=args.threads)
 
 
@@ -264,11 +266,12 @@ def _ratio(num: Dict, den: Dict, key: str) -> Optional[float]:
 def to_markdown(args: argparse.Namespace, result: Dict) -> str:
     lines = ['# PixelContrastLoss: peak memory and time (forward + backward)', '',
              f'Command: `{result["command"]}`', '',
-             f'Device: {result["device"]}; torch {result["torch"]}; '
-             f'load average before / after: {result["load_before"]} / '
-             f'{result["load_after"]}.', '',
+             f'Device: {result["device"]}; torch {result["torch"]}; float32 precision '
+             f'{result["fp32_precision"]} (the matmuls of the tiled loss are IEEE float32 '
+             'whatever these say); load average before / after: '
+             f'{result["load_before"]} / {result["load_after"]}.', '',
              f'B = {args.batch_size} image, two views of side×side pixels each, '
-             f'D = {args.dim}, τ = 0.07, symmetric, tile_size '
+             f'{args.dtype} embeddings, D = {args.dim}, τ = 0.07, symmetric, tile_size '
              f'{args.tile_size or "default"}, torch threads {args.threads or "default"}. '
              'Peak = memory above what was held before the call; time = fastest of '
              f'{args.repeats} calls after a warm-up (the least disturbed by other load); '
@@ -323,16 +326,15 @@ def main() -> None:
         return
     import torch
 
-    from mmseg_pixcon.utils.benchmark_report import cpu_name, write_report
+    from mmseg_pixcon.utils.benchmark_report import (device_name, load_average,
+                                                     matmul_precision, write_report)
     command = 'python ' + ' '.join(shlex.quote(a) for a in ['tools/benchmark_loss.py']
                                    + sys.argv[1:])
-    device = (torch.cuda.get_device_name() if args.device == 'cuda' else
-              f'{cpu_name()}, {os.cpu_count()} CPUs')
-    result = dict(command=command, device=device, torch=torch.__version__,
-                  date=time.strftime('%Y-%m-%d %H:%M'), args=vars(args),
-                  load_before=_load())
+    result = dict(command=command, device=device_name(args.device), torch=torch.__version__,
+                  fp32_precision=matmul_precision(), date=time.strftime('%Y-%m-%d %H:%M'),
+                  args=vars(args), load_before=load_average())
     result.update(measure(args))
-    result['load_after'] = _load()
+    result['load_after'] = load_average()
     write_report(to_markdown(args, result), result, args.out)
 
 

@@ -1,5 +1,8 @@
 """Time a stage-1 (pixel contrastive) training step against a CE step on the same 2B images.
 
+Measures seconds per ``model.train_step`` (and a breakdown of the parts that differ) on CPU or
+one GPU (``--device cuda``); writes a markdown table and its JSON with the command.
+
 Stage 1 forwards 2B images per batch of B: each image I and its distorted view Î. The fair
 reference is the same architecture trained with the stock classifier and cross-entropy on the
 same 2B images: the CE config's model with ``PixConDataPreProcessor(num_views=2, distort={})``
@@ -55,7 +58,9 @@ from mmseg.registry import DATASETS, MODELS  # noqa: E402
 import mmseg_pixcon  # noqa: E402,F401  (registers the plugin's modules)
 from mmseg_pixcon.datasets import generate_cityscapes  # noqa: E402
 from mmseg_pixcon.models.losses import PixelContrastLoss  # noqa: E402
-from mmseg_pixcon.utils.benchmark_report import cpu_name, write_report  # noqa: E402
+from mmseg_pixcon.utils.benchmark_report import (device_name, load_average,  # noqa: E402
+                                                 matmul_precision, median_time, synchronizer,
+                                                 timed, write_report)
 
 T = TypeVar('T')
 CONFIGS = REPO / 'configs/pixcon/synthetic'
@@ -196,24 +201,6 @@ def synthetic_root(args: argparse.Namespace) -> str:
 
 
 # ------------------------------------------------------------------------------ timing
-def synchronizer(device: str) -> Callable[[], None]:
-    return torch.cuda.synchronize if device == 'cuda' else (lambda: None)
-
-
-def timed(fn: Callable[[], object], sync: Callable[[], None]) -> float:
-    sync()
-    start = time.perf_counter()
-    fn()
-    sync()
-    return time.perf_counter() - start
-
-
-def median_time(fn: Callable[[], object], repeats: int, sync: Callable[[], None]) -> float:
-    """Median of ``repeats`` timed calls after one untimed call."""
-    fn()
-    return statistics.median(timed(fn, sync) for _ in range(repeats))
-
-
 def other_cpu_seconds() -> float:
     """CPU seconds that all processes but this one have used since boot: the busy time in
     /proc/stat (user, nice, system, irq, softirq, steal) minus this process's own."""
@@ -301,7 +288,8 @@ def loss_time(head, logits: Tensor, samples: list, repeats: int,
               sync: Callable[[], None]) -> float:
     """Median seconds of the head's ``loss_by_feat`` forward + backward."""
     def loss():
-        sum(head.loss_by_feat(logits, samples).values()).backward()
+        losses = head.loss_by_feat(logits, samples)
+        sum(v for k, v in losses.items() if 'loss' in k).backward()  # not the anchor count
     return median_time(loss, repeats, sync)
 
 
@@ -358,10 +346,6 @@ def profile_step(model, optim_wrapper, batch: dict, top: int) -> List[Dict]:
 
 
 # ----------------------------------------------------------------------------- machine
-def load_average() -> List[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
 def wait_for_load(max_load: float, max_wait: float) -> float:
     """Sleeps until the 1-minute load average is below ``max_load`` or ``max_wait`` seconds
     passed; returns the seconds waited."""
@@ -373,11 +357,11 @@ def wait_for_load(max_load: float, max_wait: float) -> float:
 
 
 def machine(device: str) -> Dict:
-    info = dict(cpu=cpu_name(),
-                nproc=len(os.sched_getaffinity(0)), threads=torch.get_num_threads(),
-                torch=torch.__version__, python=platform.python_version())
+    info = dict(cpu=device_name('cpu'), threads=torch.get_num_threads(),
+                torch=torch.__version__, python=platform.python_version(),
+                fp32_precision=matmul_precision())
     if device == 'cuda':
-        info['gpu'] = torch.cuda.get_device_name()
+        info['gpu'] = device_name('cuda')
     return info
 
 
@@ -408,9 +392,10 @@ def to_markdown(result: Dict) -> str:
     lines = [
         '# Training-iteration overhead: stage 1 vs CE on the same 2B images', '',
         f'Command: `{result["command"]}`', '',
-        f'Machine: {m["cpu"]}, nproc {m["nproc"]}, torch threads {m["threads"]}'
+        f'Machine: {m["cpu"]}, torch threads {m["threads"]}'
         + (f', GPU {m["gpu"]}' if 'gpu' in m else '') + f'; torch {m["torch"]}, '
-        f'device {result["args"]["device"]}. Load average (1/5/15 min) at start '
+        f'device {result["args"]["device"]}; float32 precision {m["fp32_precision"]} (the '
+        'loss\'s matmuls are IEEE float32 whatever these say). Load average (1/5/15 min) at start '
         f'{result["load_start"]}, at end {result["load_end"]}'
         + (f' (waited {result["load_waited_s"]:.0f} s for the 1-min load to fall below '
            f'{result["args"]["max_load"]}'

@@ -64,7 +64,9 @@ def loss_and_collapsed(model, batch: dict, seed: int) -> Dict[str, float]:
         for name, x in (('loss', embeddings), ('collapsed', constant),
                         ('separated', separated.to(embeddings))):
             torch.manual_seed(seed)  # the same cross-image partners for both
-            values[name] = sum(head.loss_by_feat(x, data['data_samples']).values()).item()
+            items = head.loss_by_feat(x, data['data_samples'])
+            # the losses, not the logged anchor count beside them (mmengine's rule)
+            values[name] = sum(v for k, v in items.items() if 'loss' in k).item()
     return values
 
 

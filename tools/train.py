@@ -6,6 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import torch  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
@@ -25,7 +26,8 @@ def parse_args() -> argparse.Namespace:
         help='resume from the latest checkpoint in the work_dir automatically')
     parser.add_argument(
         '--amp', action='store_true', default=False,
-        help='enable automatic-mixed-precision training')
+        help='enable automatic-mixed-precision training (on a machine without CUDA: '
+        'bfloat16 autocast on the CPU)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings in the config, key=value pairs, e.g. '
@@ -45,14 +47,17 @@ def main() -> None:
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options, args.work_dir, args.launcher)
     if args.amp:
-        if cfg.optim_wrapper.type == 'AmpOptimWrapper':
+        if cfg.optim_wrapper.type in ('AmpOptimWrapper', 'CPUAmpOptimWrapper'):
             print_log('AMP training is already enabled in your config.', logger='current')
         elif cfg.optim_wrapper.type != 'OptimWrapper':
             raise ValueError(
                 f'--amp needs optim_wrapper.type OptimWrapper, got {cfg.optim_wrapper.type}')
-        else:
+        elif torch.cuda.is_available():
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
+        else:  # AmpOptimWrapper needs a GPU; bf16 on the CPU needs no loss scaling
+            cfg.optim_wrapper.type = 'CPUAmpOptimWrapper'
+            print_log('--amp without CUDA: bfloat16 autocast on the CPU', logger='current')
     cfg.resume = args.resume
     add_random_state_hook(cfg)  # --resume continues the random sequences where they stopped
     prepare_cpu_launch(cfg)

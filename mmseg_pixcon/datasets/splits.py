@@ -15,8 +15,7 @@ from typing import Callable, Dict, List, Sequence, Tuple
 import numpy as np
 from PIL import Image
 
-from .synthetic_cityscapes import CITYSCAPES_CLASSES
-from .synthetic_voc import VOC_CLASSES
+from .classes import CITYSCAPES_CLASSES, VOC_CLASSES
 
 Item = Tuple[str, Path]  # (ann_file line, label map path)
 STRATEGIES = ('greedy', 'random')

@@ -1,9 +1,17 @@
-"""Benchmark reports: the machine, and the table printed and saved as markdown + JSON."""
+"""Timing and reports shared by tools/benchmark_loss.py and tools/benchmark_train.py.
+
+How a call is timed (device synchronised before and after), how the machine and its float32
+matmul policy are named, and how a table is printed and saved as markdown + JSON.
+"""
 import json
 import os
 import platform
 import re
-from typing import Optional
+import statistics
+import time
+from typing import Callable, Dict, List, Optional
+
+import torch
 
 
 def cpu_name() -> str:
@@ -14,6 +22,48 @@ def cpu_name() -> str:
     except OSError:
         found = None
     return found.group(1).strip() if found else platform.machine()
+
+
+def device_name(device: str) -> str:
+    """The GPU's name for 'cuda', else the CPU model and the CPUs this process may use."""
+    if device == 'cuda':
+        return torch.cuda.get_device_name()
+    return f'{cpu_name()}, {len(os.sched_getaffinity(0))} CPUs'
+
+
+def matmul_precision() -> Dict[str, str]:
+    """The process's float32 precision settings (torch's per-backend flags): 'ieee' is full
+    float32, 'tf32' (CUDA) or 'bf16' (MKLDNN) reduced, 'none' the backend's default. The
+    loss's own matmuls are IEEE whatever these say (``ieee_matmuls``)."""
+    backends = torch.backends
+    return {'cuda matmul': backends.cuda.matmul.fp32_precision,
+            'cudnn conv': backends.cudnn.conv.fp32_precision,
+            'mkldnn matmul': backends.mkldnn.matmul.fp32_precision}
+
+
+def synchronizer(device: str) -> Callable[[], None]:
+    """Waits for the device's queued work (a no-op on the CPU)."""
+    return torch.cuda.synchronize if device == 'cuda' else (lambda: None)
+
+
+def timed(fn: Callable[[], object], sync: Callable[[], None]) -> float:
+    """Seconds of one call of ``fn``, the device synchronised before and after."""
+    sync()
+    start = time.perf_counter()
+    fn()
+    sync()
+    return time.perf_counter() - start
+
+
+def median_time(fn: Callable[[], object], repeats: int, sync: Callable[[], None]) -> float:
+    """Median of ``repeats`` timed calls after one untimed call."""
+    fn()
+    return statistics.median(timed(fn, sync) for _ in range(repeats))
+
+
+def load_average() -> List[float]:
+    """The 1, 5 and 15-minute load averages."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def write_report(markdown: str, result: dict, out: Optional[str]) -> None:

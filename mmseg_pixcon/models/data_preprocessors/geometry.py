@@ -35,7 +35,7 @@ def zoom(img: Tensor, label: Tensor, scale: Tensor, center: Tensor, fill: Tensor
     theta[:, :, 2] = center.to(img.dtype)
     grid = F.affine_grid(theta, [num, 1, height, width], align_corners=False)
     # Zero padding of (img - fill) puts exactly `fill` outside the source image.
-    fill = fill.to(img).view(1, -1, 1, 1)
+    fill = fill.to(img, non_blocking=True).view(1, -1, 1, 1)
     out_img = F.grid_sample(img - fill, grid, mode='bilinear', padding_mode='zeros',
                             align_corners=False) + fill
     # Labels are shifted by one so that the zero padding marks "outside", then mapped to ignore.

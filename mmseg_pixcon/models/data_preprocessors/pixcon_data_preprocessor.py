@@ -36,13 +36,17 @@ class PixConDataPreProcessor(SegDataPreProcessor):
             which draws the per-image parameters; Î is then reproducible across calls and
             devices. None draws from torch's global generator (seeded by the runner's
             ``randomness``).
+        non_blocking: copy the batch to the device without waiting for it (mmengine's
+            ``BaseDataPreprocessor`` option, which SegDataPreProcessor does not expose). The
+            parameters of Î go the same way, so building Î never blocks the host.
         **kwargs: the arguments of :class:`SegDataPreProcessor`. Raw images are taken to be
             BGR (mmcv's loader) unless ``rgb_to_bgr=True`` says they are RGB.
     """
 
     def __init__(self, num_views: int = 2, distort: Optional[dict] = None,
-                 seed: Optional[int] = None, **kwargs) -> None:
+                 seed: Optional[int] = None, non_blocking: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)
+        self._non_blocking = non_blocking
         if num_views not in (1, 2):
             raise ValueError(f'num_views must be 1 or 2, got {num_views}')
         self.num_views = num_views
@@ -77,7 +81,7 @@ class PixConDataPreProcessor(SegDataPreProcessor):
         if self.second_view.geometric:
             _check_only_sem_seg(copies)
         params = self.second_view.sample(len(inputs), self.generator)
-        fill = self.raw_fill().to(inputs[0].device)
+        fill = self.raw_fill().to(inputs[0].device, non_blocking=True)
         groups = defaultdict(list)
         for i, img in enumerate(inputs):
             groups[img.shape].append(i)
@@ -97,10 +101,11 @@ class PixConDataPreProcessor(SegDataPreProcessor):
 
     def raw_fill(self) -> Tensor:
         """(3,) RGB raw pixel value that normalises to ``pad_val``, for the border a zoom-out
-        leaves, so that it looks like the stock padding."""
+        leaves, so that it looks like the stock padding; computed where ``mean`` lives (no
+        copy to the host)."""
         if not self._enable_normalize:
-            return torch.full((3, ), float(self.pad_val))
-        fill = (self.mean + self.pad_val * self.std).flatten().expand(3).cpu()
+            return torch.full((3, ), float(self.pad_val), device=self.device)
+        fill = (self.mean + self.pad_val * self.std).flatten().expand(3)
         return self._rgb(fill.view(1, 3, 1, 1), self.model_is_bgr).flatten()
 
     @staticmethod

@@ -83,15 +83,16 @@ def _probability(name: str, cfg: Mapping) -> float:
 def _update(tensors: Tuple[Tensor, ...], select: Tensor, fn: Callable[..., Tuple[Tensor, ...]],
             *params: Tensor) -> Tuple[Tensor, ...]:
     """Replaces the rows ``select`` (CPU bool (N,)) of each of ``tensors`` by
-    ``fn(*their rows, *the rows of params)``; params are CPU (N, ...) tensors, moved to the
-    tensors' device. The indices are known on the host, so this costs no device sync."""
+    ``fn(*their rows, *the rows of params)``; params are CPU (N, ...) tensors, copied to the
+    tensors' device without blocking the host. The indices are known on the host, so this
+    costs no device sync."""
     index = select.nonzero().flatten()
     if index.numel() == 0:
         return tensors
     device = tensors[0].device
-    on_device = index.to(device)
+    on_device = index.to(device, non_blocking=True)
     new = fn(*(t.index_select(0, on_device) for t in tensors),
-             *(p.index_select(0, index).to(device) for p in params))
+             *(p.index_select(0, index).to(device, non_blocking=True) for p in params))
     return tuple(t.index_copy(0, on_device, n) for t, n in zip(tensors, new))
 
 

@@ -12,6 +12,11 @@ Config (a stage-1 config inherits the stock decode head and changes three things
                      proj_channels=256, num_proj_convs=3, proj_norm_cfg=None,
                      loss_resolution=None,
                      loss_decode=dict(_delete_=True, type='PixelContrastLoss', ...))
+
+``ContrastHead`` builds ``Contrast<base_type>``, the stock class with :class:`ContrastHeadMixin`
+in front: the stock heads of the recipe's models are classes of their own below (registered, so
+``type='ContrastASPPHead'`` works too), and any other BaseDecodeHead gets the same subclass made
+on first use.
 """
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
@@ -21,14 +26,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from mmseg.models.decode_heads import ASPPHead, DepthwiseSeparableASPPHead, FCNHead, PSPHead
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from ..grid_resize import resize_features, resize_labels
+from ..losses import PixelContrastLoss
 from .projection_head import ProjectionHead
 
 CLASS_PREFIX = 'Contrast'
-_CLASSES: Dict[type, type] = {}
 
 
 class ContrastHeadMixin:
@@ -71,7 +77,8 @@ class ContrastHeadMixin:
             describe the same place to within half a pixel. The released code resizes
             both with aligned corners, but its labels by TF's nearest rule.
         **kwargs: the stock head's arguments; ``loss_decode`` is the contrastive loss (a
-            ``PixelContrastLoss`` config or a list of them).
+            ``PixelContrastLoss`` config or a list of them), which takes the head's
+            ``num_classes``.
     """
 
     def __init__(self, proj_channels: int = 256, num_proj_convs: int = 3,
@@ -88,7 +95,7 @@ class ContrastHeadMixin:
         self.conv_seg = ProjectionHead(self.channels, proj_channels, num_proj_convs,
                                        norm_cfg=proj_norm_cfg,
                                        norm_per_view=proj_norm_per_view, act_cfg=self.act_cfg)
-        self._check_ignore_index()
+        self._bind_losses()
         # Non-persistent: prototypes are recomputed for every evaluation and must neither
         # enter checkpoints nor be expected by strict loading.
         self.register_buffer('prototypes', None, persistent=False)
@@ -99,12 +106,21 @@ class ContrastHeadMixin:
         return list(self.loss_decode) if isinstance(self.loss_decode, nn.ModuleList) \
             else [self.loss_decode]
 
-    def _check_ignore_index(self) -> None:
+    def _bind_losses(self) -> None:
+        """The losses share the head's ``ignore_index`` (refused if set otherwise) and
+        ``num_classes`` (given to a PixelContrastLoss that has none): a fixed class count
+        keeps every shape of the loss the same from step to step."""
         for loss in self._losses():
             loss_ignore = getattr(loss, 'ignore_index', self.ignore_index)
             if loss_ignore != self.ignore_index:
                 raise ValueError(f'{type(loss).__name__}.ignore_index={loss_ignore} differs from '
                                  f'the head ignore_index={self.ignore_index}')
+            if isinstance(loss, PixelContrastLoss):
+                if loss.num_classes is None:
+                    loss.num_classes = self.num_classes
+                elif loss.num_classes != self.num_classes:
+                    raise ValueError(f'PixelContrastLoss.num_classes={loss.num_classes} '
+                                     f'differs from the head num_classes={self.num_classes}')
 
     def cls_seg(self, feat: Tensor) -> Tensor:
         """(N, channels, h, w) decoder features → (N, D, h, w) unit-norm embeddings;
@@ -139,7 +155,10 @@ class ContrastHeadMixin:
             batch_data_samples: 2B samples with ``gt_sem_seg`` (1, H, W).
 
         Returns:
-            ``{loss_name: scalar}`` for each loss in ``loss_decode`` (same names summed).
+            ``{loss_name: scalar}`` for each loss in ``loss_decode`` (same names summed), and
+            for a PixelContrastLoss also its count of valid anchors (``pixcon_anchors``,
+            logged, not a loss). Under DDP the logged loss is the global one
+            (:meth:`PixelContrastLoss.loss_items`).
         """
         check_two_views(seg_logits.shape[0], batch_data_samples)
         embeddings = seg_logits
@@ -152,9 +171,11 @@ class ContrastHeadMixin:
         half = embeddings.shape[0] // 2
         losses: Dict[str, Tensor] = {}
         for loss in self._losses():
-            value = loss(embeddings[:half], labels[:half], embeddings[half:], labels[half:])
-            losses[loss.loss_name] = losses[loss.loss_name] + value \
-                if loss.loss_name in losses else value
+            views = (embeddings[:half], labels[:half], embeddings[half:], labels[half:])
+            items = loss.loss_items(*views) if isinstance(loss, PixelContrastLoss) \
+                else {loss.loss_name: loss(*views)}
+            for name, value in items.items():
+                losses[name] = losses[name] + value if name in losses else value
         return losses
 
     def set_prototypes(self, prototypes: Tensor) -> None:
@@ -200,19 +221,42 @@ def check_two_views(num_embeddings: int, samples: Sequence[SegDataSample]) -> No
                              f'{second}), not an image and its view. {fix}')
 
 
+@MODELS.register_module()
+class ContrastFCNHead(ContrastHeadMixin, FCNHead):
+    """FCNHead with a contrastive projection head (e.g. as ``auxiliary_head``)."""
+
+
+@MODELS.register_module()
+class ContrastPSPHead(ContrastHeadMixin, PSPHead):
+    """PSPHead (PSPNet) with a contrastive projection head."""
+
+
+@MODELS.register_module()
+class ContrastASPPHead(ContrastHeadMixin, ASPPHead):
+    """ASPPHead (DeepLabV3) with a contrastive projection head."""
+
+
+@MODELS.register_module()
+class ContrastDepthwiseSeparableASPPHead(ContrastHeadMixin, DepthwiseSeparableASPPHead):
+    """DepthwiseSeparableASPPHead (DeepLabV3+) with a contrastive projection head."""
+
+
 def contrast_head_class(base: type) -> type:
-    """The class ``Contrast<Base>`` = (ContrastHeadMixin, base), made once per base."""
+    """``Contrast<Base>`` = (ContrastHeadMixin, base): one of the classes above for the stock
+    heads, else made once per base (cached in this module's namespace, so pickle finds it
+    in the process that made it)."""
     if not (isinstance(base, type) and issubclass(base, BaseDecodeHead)):
         raise ValueError(f'base_type must be a BaseDecodeHead subclass, got {base!r}')
     if issubclass(base, ContrastHeadMixin):
         raise ValueError(f'{base.__name__} is already a contrast head')
-    if base not in _CLASSES:
-        name = CLASS_PREFIX + base.__name__
-        _CLASSES[base] = type(name, (ContrastHeadMixin, base), {
+    name = CLASS_PREFIX + base.__name__
+    made = globals().get(name)
+    if made is None or made.__bases__ != (ContrastHeadMixin, base):
+        made = globals()[name] = type(name, (ContrastHeadMixin, base), {
             '__module__': __name__, '__qualname__': name,
             '__doc__': f'{base.__name__} with a contrastive projection head; see '
                        f':class:`ContrastHeadMixin`.'})
-    return _CLASSES[base]
+    return made
 
 
 @MODELS.register_module(name='ContrastHead')
@@ -231,13 +275,6 @@ def ContrastHead(base_type: Union[str, type], **kwargs) -> BaseDecodeHead:  # no
     return contrast_head_class(base)(**kwargs)
 
 
-def __getattr__(name: str) -> type:
-    """Resolves ``Contrast<Base>`` by name, so that pickle finds these generated classes."""
-    if name.startswith(CLASS_PREFIX):
-        base = MODELS.get(name[len(CLASS_PREFIX):])
-        if isinstance(base, type) and issubclass(base, BaseDecodeHead):
-            return contrast_head_class(base)
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-
-
-__all__ = ['ContrastHead', 'ContrastHeadMixin', 'check_two_views', 'contrast_head_class']
+__all__ = ['ContrastASPPHead', 'ContrastDepthwiseSeparableASPPHead', 'ContrastFCNHead',
+           'ContrastHead', 'ContrastHeadMixin', 'ContrastPSPHead', 'check_two_views',
+           'contrast_head_class']

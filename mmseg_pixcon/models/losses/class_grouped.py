@@ -9,6 +9,11 @@ the masked computation: the same pairs, through the same tiled kernel.
 
 Shapes as in :mod:`.tiled_contrast`: anchors (G, Na, D), contrast (G, Nc, D), labels (G, N)
 int64 in [0, num_classes) or ``IGNORED``.
+
+Not called by :class:`PixelContrastLoss`: its loop over classes reads the group sizes on the
+host on every call, and the loss makes one host read per call at most (the input check); the
+cross-image term uses the masked kernel (``pair_logsumexp(..., same_class=True)``). Kept until
+``benchmarks/class_grouped_vs_masked.py`` has measured whether grouping pays (issue 11).
 """
 from typing import Tuple
 
@@ -16,14 +21,7 @@ import torch
 from torch import Tensor
 
 from .tiled_contrast import IGNORED, pair_logsumexp
-
-
-def class_counts(labels: Tensor, num_classes: int) -> Tensor:
-    """Labelled pixels per class of each bag: (G, N) -> (G, num_classes), int64."""
-    bins = torch.where(labels >= 0, labels, num_classes)  # ignored -> a spare bin
-    counts = labels.new_zeros((labels.shape[0], num_classes + 1))
-    counts.scatter_add_(1, bins, torch.ones_like(bins))
-    return counts[:, :num_classes]
+from .views import class_counts
 
 
 def _class_groups(labels: Tensor, num_classes: int) -> Tuple[Tensor, Tensor, Tensor]:

@@ -2,8 +2,8 @@
 
 Builds every similarity matrix in full, image by image, straight from the equations of
 DESIGN.md — memory O(N²) per image, which is what the tiled kernel avoids. Inputs as in
-:mod:`.contrast_terms`: views flattened to (B, N, D), labels (B, N) with ``IGNORED`` (-1),
-and the partner of every image, (B,) int64.
+:mod:`.views`: views flattened to (B, N, D), labels (B, N) with ``IGNORED`` (-1), and the
+partner of every image, (B,) int64; the whole batch is scored.
 """
 from typing import List, Optional, Tuple
 
@@ -57,7 +57,7 @@ def _paper_image(logits: Tensor, anchor_labels: Tensor, contrast_labels: Tensor,
 def dense_paper_loss(feats: Tensor, labels: Tensor, feats_aug: Tensor, labels_aug: Tensor,
                      *, mode: str, partners: Tensor, symmetric: bool,
                      temperature: float) -> Tensor:
-    """Paper formulation; arguments as :func:`.contrast_terms.paper_loss`."""
+    """Paper formulation (:func:`.paper.paper_loss`), from the equations."""
     if mode == 'batch':
         feats, labels, feats_aug, labels_aug = (
             x.reshape(1, -1, *x.shape[2:]) for x in (feats, labels, feats_aug, labels_aug))
@@ -103,7 +103,7 @@ def _official_bag(anchors: Tensor, anchor_labels: Tensor, anchor_parts: Tensor,
 def dense_official_loss(feats: Tensor, labels: Tensor, feats_aug: Tensor,
                         labels_aug: Tensor, *, mode: str, partners: Tensor, symmetric: bool,
                         temperature: float) -> Tensor:
-    """Released-code formulation; arguments as :func:`.contrast_terms.official_loss`."""
+    """Released-code formulation (:func:`.official.official_loss`), from the equations."""
     batch_size, num_pixels = labels.shape
     bags = []
     if mode == 'within':

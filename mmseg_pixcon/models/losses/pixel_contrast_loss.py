@@ -2,24 +2,32 @@
 
 Zhao et al., "Contrastive Learning for Label Efficient Semantic Segmentation", ICCV 2021.
 """
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
 from ..grid_resize import resize_labels
-from .contrast_terms import (MODES, PARTNER_RULES, official_loss, paper_loss,
-                             select_partners)
-from .distributed import (broadcast_from_first, gather_batch, gather_rows, own_slice,
+from .distributed import (broadcast_from_first, gather_rows, gather_views, sum_over_processes,
                           world)
+from .input_checks import check_rows, input_problem, local_stats, problem_row
+from .official import official_loss
+from .paper import paper_loss
+from .partners import PARTNER_RULES, select_partners
 from .pixel_sampling import balanced_sample_index
 from .tiled_contrast import IGNORED
+from .views import View, Views
 
+MODES = ('within', 'cross', 'batch')
 FORMULATIONS = {'paper': paper_loss, 'official': official_loss}
-_INTEGER_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
+
+
+class _Result(NamedTuple):
+    loss: Tensor        # what this process backpropagates
+    anchors: Tensor     # valid anchors it scored
+    world_size: int     # processes of the group (1 without one)
 
 
 @MODELS.register_module()
@@ -29,7 +37,10 @@ class PixelContrastLoss(nn.Module):
     Exact over all labelled pixels by default: the similarity matrix is never held whole;
     the kernel (:mod:`.tiled_contrast`) streams it in ``tile_size``² tiles and recomputes
     them in backward, in float32 (float64 inputs stay float64; autocast is switched off
-    inside, so fp16/bf16 embeddings cannot overflow ``exp(1/τ)``).
+    inside, so fp16/bf16 embeddings cannot overflow ``exp(1/τ)``). Bad input — NaN or Inf
+    embeddings, wrong types or shapes, labels outside [0, num_classes) other than
+    ``ignore_index``, logits too large for float32 (|f|²/τ > 1e20) — raises a ValueError
+    naming it, on every process of a distributed launch together.
 
     Formulations (equations in DESIGN.md):
 
@@ -52,23 +63,37 @@ class PixelContrastLoss(nn.Module):
     only image is itself for every rule (as the released code's shuffle of one index), so
     Ĵ = Î.
 
-    Distributed training (``gather=True`` and a process group of W > 1 processes): in
-    modes 'cross' and 'batch' the images are those of the global batch — every process's
-    embeddings and labels, gathered in rank order (:mod:`.distributed`), gradients flowing
-    back to the process that owns each pixel; partners are drawn over the global batch on
-    rank 0 and broadcast. Each process scores the anchors of its own images against the
-    global contrast sets and returns W × their share of the global loss (normalised by
-    counts over the global batch), so the mean over processes — what DDP's gradient
-    averaging optimises — is exactly the loss of one process holding the whole batch; the
-    gradient a process gets for its own embeddings is W × that loss's gradient for them.
-    (The loss mmengine logs is rank 0's: W × its share, which scatters around the global
-    loss.) Memory: every process holds the gathered embeddings, 2 × global batch × pixels
-    × D floats (after any ``max_pixels_per_image`` sampling), and the kernel's tiles —
-    never a similarity matrix. Mode 'within' never communicates: each process returns the loss of its own images, as
-    stock losses average over the GPU's own batch. The mean over processes is the global
-    loss when the processes hold equally many images ('official', which counts every
-    image) or equally many images with a valid anchor ('paper'; so whenever every image
-    has a labelled pixel with a positive).
+    Distributed training (a process group of W > 1 processes): every process checks every
+    process's input statistics (one small all-gather per call, in every mode), so bad input
+    on one process raises the same ValueError on all of them, none left waiting in a
+    collective. With ``gather=True``, in modes 'cross' and 'batch' the images are those of
+    the global batch — every process's embeddings and labels, gathered in rank order
+    (:mod:`.distributed`), gradients flowing back to the process that owns each pixel;
+    partners are drawn over the global batch on rank 0 and broadcast. Each process scores
+    the anchors of its own images against the global contrast sets and returns W × their
+    share of the global loss (normalised by counts over the global batch), so the mean over
+    processes — what DDP's gradient averaging optimises — is exactly the loss of one process
+    holding the whole batch; the gradient a process gets for its own embeddings is W × that
+    loss's gradient for them. Memory: every process holds the gathered embeddings, 2 ×
+    global batch × pixels × D floats (after any ``max_pixels_per_image`` sampling), and the
+    kernel's tiles — never a similarity matrix. Mode 'within' (and ``gather=False``) gathers
+    no embeddings: each process returns the loss of its own images, as stock losses average
+    over the GPU's own batch. The mean over processes is the global loss when the processes
+    hold equally many images ('official', which counts every image) or equally many images
+    with a valid anchor ('paper'; so whenever every image has a labelled pixel with a
+    positive). :meth:`loss_items`, what ContrastHead logs, gives every process that mean
+    over processes (in modes 'cross' and 'batch' the global loss) and the global count of
+    valid anchors.
+
+    Precision: the kernel's matmuls run in IEEE float32 (float64 for float64 inputs)
+    whatever the global TF32 / ``torch.set_float32_matmul_precision`` setting (TF32 keeps
+    10 mantissa bits: ~1e-3 relative error per logit, 0.014 absolute at τ = 0.07);
+    :func:`.tiled_contrast.ieee_matmuls` sets the CUDA and MKLDNN matmul precision to
+    ``'ieee'`` while they run. There is no option to allow TF32.
+
+    Host synchronisation: one read per call (the input statistics), none elsewhere. With
+    ``num_classes`` given (ContrastHead passes its own) every shape is fixed by the input
+    shapes; without it the class count is the largest label of the call.
 
     A value that no anchor defines is 0, still a function of the embeddings.
 
@@ -92,6 +117,9 @@ class PixelContrastLoss(nn.Module):
             number of processes. Default: None (all pixels, exact).
         gather (bool): in a distributed run, give modes 'cross' and 'batch' the global
             batch (see above); False keeps each process to its own images. Default: True.
+        num_classes (int, optional): labels lie in [0, num_classes); a larger one raises
+            ValueError. ContrastHead sets its own. None: the largest label of each call + 1.
+            Default: None.
     """
 
     def __init__(self,
@@ -105,18 +133,21 @@ class PixelContrastLoss(nn.Module):
                  loss_name: str = 'loss_pixcon',
                  tile_size: Optional[int] = None,
                  max_pixels_per_image: Optional[int] = None,
-                 gather: bool = True) -> None:
+                 gather: bool = True,
+                 num_classes: Optional[int] = None) -> None:
         super().__init__()
         _check_choice('mode', mode, MODES)
         _check_choice('formulation', formulation, tuple(FORMULATIONS))
         _check_choice('partner', partner, PARTNER_RULES)
-        if not temperature > 0:
-            raise ValueError(f'temperature must be > 0, got {temperature}')
+        if not 0 < temperature < float('inf'):
+            raise ValueError(f'temperature must be finite and > 0, got {temperature}')
         if tile_size is not None and tile_size < 1:
             raise ValueError(f'tile_size must be >= 1, got {tile_size}')
         if max_pixels_per_image is not None and max_pixels_per_image < 1:
             raise ValueError(
                 f'max_pixels_per_image must be >= 1 or None, got {max_pixels_per_image}')
+        if num_classes is not None and num_classes < 1:
+            raise ValueError(f'num_classes must be >= 1 or None, got {num_classes}')
         if not loss_name.startswith('loss_'):
             raise ValueError(f"loss_name must start with 'loss_', got {loss_name!r}")
         self.mode = mode
@@ -129,6 +160,7 @@ class PixelContrastLoss(nn.Module):
         self.tile_size = tile_size
         self.max_pixels_per_image = max_pixels_per_image
         self.gather = gather
+        self.num_classes = num_classes
         self._loss_name = loss_name
 
     def forward(self, feats: Tensor, labels: Tensor, feats_aug: Tensor,
@@ -148,47 +180,76 @@ class PixelContrastLoss(nn.Module):
             distributed run of mode 'cross' or 'batch', ``loss_weight`` × W × this
             process's share of the global-batch loss (see the class docs).
         """
-        _check_feats(feats, feats_aug)
-        labels = self._prepare_labels(labels, feats, 'labels')
-        labels_aug = self._prepare_labels(labels_aug, feats, 'labels_aug')
-        rank, world_size = world() if self.gather and self.mode != 'within' else (0, 1)
-        stats = _local_stats(feats, feats_aug, labels, labels_aug, self.ignore_index)
-        # Every process checks every process's stats, so all raise together (none is left
-        # waiting in a collective).
-        batch_sizes, num_classes = _check_stats(
-            (gather_rows(stats) if world_size > 1 else stats[None]).tolist())
+        return self._contrast(feats, labels, feats_aug, labels_aug).loss
+
+    def loss_items(self, feats: Tensor, labels: Tensor, feats_aug: Tensor,
+                   labels_aug: Tensor) -> Dict[str, Tensor]:
+        """The loss and what to log beside it; arguments as :meth:`forward`.
+
+        Returns:
+            ``{loss_name: loss, anchors_name: valid anchors}``. The loss has the gradient of
+            :meth:`forward`'s value; under a distributed launch its value is the mean of
+            that over the processes (what DDP's averaging optimises: in modes 'cross' and
+            'batch' the global-batch loss) and the anchors are counted over all of them —
+            one all-reduce, for logging only. The count (a float) has no 'loss' in its name,
+            so mmengine logs it without adding it to the total loss.
+        """
+        loss, anchors, world_size = self._contrast(feats, labels, feats_aug, labels_aug)
+        anchors = anchors.double()
+        if world_size > 1:
+            mean, anchors = sum_over_processes(
+                torch.stack((loss.detach().double() / world_size, anchors)))
+            loss = loss + (mean.to(loss.dtype) - loss).detach()  # the value only
+        return {self.loss_name: loss, self.anchors_name: anchors.float()}
+
+    def _contrast(self, feats: Tensor, labels: Tensor, feats_aug: Tensor,
+                  labels_aug: Tensor) -> _Result:
+        """Checks (with every process), then this process's loss and its valid anchors."""
+        rank, world_size = world()
+        gather = self.gather and self.mode != 'within' and world_size > 1
+        problem = input_problem(feats, labels, feats_aug, labels_aug)
+        if problem is not None:
+            if world_size == 1:
+                raise ValueError(problem)
+            # The others must hear of it: it travels in this process's row.
+            row = problem_row(problem, getattr(feats, 'device', torch.device('cpu')))
+        else:
+            labels, labels_aug = (resize_labels(y, tuple(feats.shape[2:]))
+                                  for y in (labels, labels_aug))
+            row = local_stats(feats, feats_aug, labels, labels_aug, self.ignore_index,
+                              self.temperature)
+        # The one host read of the call; every process checks every process's row.
+        checked = check_rows((gather_rows(row) if world_size > 1 else row[None]).tolist(),
+                             num_classes=self.num_classes, ignore_index=self.ignore_index,
+                             temperature=self.temperature, same_shape=gather)
+        num_classes = self.num_classes or max(checked.max_label + 1, 1)
         labels, labels_aug = (torch.where(y == self.ignore_index, IGNORED, y)
                               for y in (labels, labels_aug))
         dtype = torch.float64 if feats.dtype == torch.float64 else torch.float32
         with torch.autocast(device_type=feats.device.type, enabled=False):
-            partners = select_partners(sum(batch_sizes), self.partner, feats.device)
-            if world_size > 1 and self.partner == 'shuffle':
-                broadcast_from_first(partners)
-            (x, y), (x_aug, y_aug) = (self._flatten(*view, dtype) for view in (
-                (feats, labels), (feats_aug, labels_aug)))
-            own = slice(None)
-            if world_size > 1:
-                x, x_aug = gather_batch(torch.stack((x, x_aug), 1), batch_sizes).unbind(1)
-                y, y_aug = gather_batch(torch.stack((y, y_aug), 1), batch_sizes).unbind(1)
-                own = own_slice(batch_sizes, rank)
-            loss = FORMULATIONS[self.formulation](
-                x, y, x_aug, y_aug, mode=self.mode, partners=partners,
-                symmetric=self.symmetric, temperature=self.temperature,
-                tile_size=self.tile_size or _default_tile_size(feats.device),
-                num_classes=num_classes, own=own)
+            partners = None
+            if self.mode == 'cross':
+                partners = select_partners(
+                    sum(checked.batch_sizes) if gather else feats.shape[0], self.partner,
+                    feats.device)
+                if gather and self.partner == 'shuffle':
+                    broadcast_from_first(partners)
+            batch = Views(View(*self._flatten(feats, labels, dtype)),
+                          View(*self._flatten(feats_aug, labels_aug, dtype)))
+            mine = slice(None)
+            if gather:
+                batch, mine = gather_views(batch, checked.batch_sizes, rank)
+            batch = batch._replace(partners=partners)
+            # The formulations score the anchors of ``own`` against contrast sets of ``batch``.
+            own = batch.part(mine) if gather else batch
+            result = FORMULATIONS[self.formulation](
+                own, batch, mode=self.mode, symmetric=self.symmetric,
+                temperature=self.temperature, num_classes=num_classes,
+                tile_size=self.tile_size or _default_tile_size(feats.device))
         # DDP averages the processes' gradients: W × each share makes that average the
         # gradient of the global-batch loss.
-        return self.loss_weight * world_size * loss
-
-    def _prepare_labels(self, labels: Tensor, feats: Tensor, name: str) -> Tensor:
-        """Check type and shape, resize to the embedding grid: (B, h, w) int64."""
-        if not isinstance(labels, Tensor) or labels.dtype not in _INTEGER_DTYPES:
-            raise ValueError(f'{name} must be an integer tensor, got '
-                             f'{getattr(labels, "dtype", type(labels))}')
-        if labels.dim() != 3 or labels.shape[0] != feats.shape[0]:
-            raise ValueError(f'{name} must be (B, H, W) with B = {feats.shape[0]}, got '
-                             f'shape {tuple(labels.shape)}')
-        return resize_labels(labels, tuple(feats.shape[2:]))
+        scale = world_size if gather else 1
+        return _Result(self.loss_weight * scale * result.loss, result.anchors, world_size)
 
     def _flatten(self, feats: Tensor, labels: Tensor,
                  dtype: torch.dtype) -> Tuple[Tensor, Tensor]:
@@ -206,6 +267,11 @@ class PixelContrastLoss(nn.Module):
         """Name of the loss item; the ``loss_`` prefix puts it in the backward graph."""
         return self._loss_name
 
+    @property
+    def anchors_name(self) -> str:
+        """Name of the logged count of valid anchors: 'pixcon_anchors' for 'loss_pixcon'."""
+        return self._loss_name[len('loss_'):] + '_anchors'
+
 
 def _default_tile_size(device: torch.device) -> int:
     return 512 if device.type == 'cpu' else 2048
@@ -215,63 +281,3 @@ def _check_choice(name: str, value: str, choices: Tuple[str, ...]) -> None:
     """ValueError unless ``value`` is one of ``choices``."""
     if value not in choices:
         raise ValueError(f'{name} must be one of {choices}, got {value!r}')
-
-
-def _check_feats(feats: Tensor, feats_aug: Tensor) -> None:
-    """Types and shapes of the two embedding maps (no host synchronisation)."""
-    for name, x in (('feats', feats), ('feats_aug', feats_aug)):
-        if not isinstance(x, Tensor) or not x.is_floating_point():
-            raise ValueError(f'{name} must be a floating-point tensor, got '
-                             f'{getattr(x, "dtype", type(x))}')
-        if x.dim() != 4 or x.numel() == 0:
-            raise ValueError(f'{name} must be a non-empty (B, D, H, W), got shape '
-                             f'{tuple(x.shape)}')
-    if feats.shape != feats_aug.shape or feats.dtype != feats_aug.dtype:
-        raise ValueError(f'feats {tuple(feats.shape)} {feats.dtype} and feats_aug '
-                         f'{tuple(feats_aug.shape)} {feats_aug.dtype} must match')
-
-
-_STATS = ('finite', 'finite_aug', 'bad_label', 'max_label', 'batch', 'channels', 'height',
-          'width')
-
-
-def _local_stats(feats: Tensor, feats_aug: Tensor, labels: Tensor, labels_aug: Tensor,
-                 ignore_index: int) -> Tensor:
-    """What the checks of :func:`_check_stats` need, as one (8,) int64 tensor (``_STATS``).
-
-    Stays on the device: one host synchronisation (or one small gather) reads it.
-    """
-    all_labels = torch.cat((labels.flatten(), labels_aug.flatten()))
-    ignored = all_labels == ignore_index
-    # torch.full, not torch.tensor: a fill kernel, where a copy from the host would wait
-    # for the device.
-    return torch.stack((
-        feats.isfinite().all().long(), feats_aug.isfinite().all().long(),
-        ((all_labels < 0) & ~ignored).any().long(),
-        torch.where(ignored, -1, all_labels).max(),
-        *(torch.full((), size, device=feats.device) for size in feats.shape)))
-
-
-def _check_stats(per_process: Sequence[Sequence[int]]) -> Tuple[List[int], int]:
-    """Finite embeddings, valid labels and matching shapes in every process.
-
-    Args:
-        per_process: one row of ``_STATS`` per process, in rank order.
-
-    Returns:
-        The batch size of every process, and the number of classes to reserve: 1 + the
-        largest class id of any process (at least 1).
-    """
-    rows = [dict(zip(_STATS, row)) for row in per_process]
-    for rank, row in enumerate(rows):
-        where = f' (rank {rank})' if len(rows) > 1 else ''
-        if not row['finite'] or not row['finite_aug']:
-            raise ValueError(f'feats and feats_aug must be finite (found NaN or Inf){where}')
-        if row['bad_label']:
-            raise ValueError(f'labels must be non-negative class ids or ignore_index{where}')
-    shapes = [(row['channels'], row['height'], row['width']) for row in rows]
-    if len(set(shapes)) > 1:
-        raise ValueError(f'to gather the global batch every process needs embeddings of one '
-                         f'(D, H, W); got {shapes} in rank order')
-    return ([row['batch'] for row in rows],
-            max(max(row['max_label'] for row in rows) + 1, 1))

@@ -3,8 +3,8 @@
 Each template draws the proportions of one instance from ``rng`` and returns a :class:`Drawable`:
 its parts (metres, side or rear view, origin on the ground) and one texture per layer. Textures are
 class-specific in kind and scale (ribbed cargo boxes, rows of bus windows, spotted hides, curly
-wool, ...); colours are not: :func:`mmseg_pixcon.datasets.shapes.draw_object` gives every layer
-random ones."""
+wool, ...); colours are not: :func:`mmseg_pixcon.datasets.synthetic.shapes.draw_object` gives
+every layer random ones."""
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Tuple
 

@@ -19,15 +19,13 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from ..classes import VOC_CLASSES
 from . import drawing as tx
 from . import objects, voc_objects
 from .drawing import Array, Canvas, colour_pair, paint
 from .output import run_jobs, save_png, start_dataset
 from .shapes import bounds, draw_object, fit_placement, polygon_mask
 
-VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat',
-               'chair', 'cow', 'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant',
-               'sheep', 'sofa', 'train', 'tvmonitor')
 IGNORE_INDEX = 255
 OWNED = ('JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation')
 JPEG_QUALITY = 90
@@ -209,8 +207,8 @@ def generate_voc(root: str, seed: int = 0, num_train: int = 300, num_val: int = 
     split -> image ids, as also written to ImageSets/Segmentation/{train,val,trainval}.txt.
 
     The image with index i of a split depends only on (seed, split, i); ``nproc`` worker processes
-    write the same bytes as one. See :func:`mmseg_pixcon.datasets.output.prepare_output_dir` for
-    ``overwrite``.
+    write the same bytes as one. See
+    :func:`mmseg_pixcon.datasets.synthetic.output.prepare_output_dir` for ``overwrite``.
     """
     root_path = start_dataset(root, 'voc', OWNED, overwrite, seed, num_train, num_val, size)
     ids: Dict[str, List[str]] = {}

@@ -19,15 +19,13 @@ from typing import Callable, Dict, List, Tuple
 
 import numpy as np
 
+from ..classes import CITYSCAPES_CLASSES
 from . import drawing as tx
 from . import objects
 from .drawing import Array, Canvas, colour_pair, paint
 from .output import run_jobs, save_png, start_dataset
 from .shapes import Part, Placement, draw_object, ellipse, polygon_mask, rect
 
-CITYSCAPES_CLASSES = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole', 'traffic light',
-                      'traffic sign', 'vegetation', 'terrain', 'sky', 'person', 'rider', 'car',
-                      'truck', 'bus', 'train', 'motorcycle', 'bicycle')
 # Cityscapes label id of each trainId (cityscapesscripts' label table); 255 -> id 0 'unlabeled'.
 TRAINID_TO_LABELID = (7, 8, 11, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 31, 32, 33)
 UNLABELED_ID = 0
@@ -422,7 +420,7 @@ def generate_cityscapes(root: str, seed: int = 0, num_train: int = 300, num_val:
 
     The image with index i of a split depends only on (seed, split, i), so enlarging a split keeps
     its first images, and ``nproc`` worker processes write the same bytes as one. See
-    :func:`mmseg_pixcon.datasets.output.prepare_output_dir` for ``overwrite``.
+    :func:`mmseg_pixcon.datasets.synthetic.output.prepare_output_dir` for ``overwrite``.
     """
     root_path = start_dataset(root, 'cityscapes', OWNED, overwrite, seed, num_train, num_val,
                               size)
