@@ -1,11 +1,11 @@
 #!/bin/bash
 # Lever: stage 2 as long as CE alone (1,500 iterations) from the sweep's own stage-1 checkpoints
-# (8 labelled images, seeds 0-2): does the stage-1 start help CE at equal CE iterations?
-cd /work/sweep
-export PYTHONPATH=/work/sweep PYTHONWARNINGS=ignore
-PY=/work/main/.venv/bin/python
+# (8 labelled images, seeds 0-2; run the label-efficiency benchmark first): does the stage-1 start help CE at equal CE iterations?
+cd "$(dirname "$0")/../.."
+export PYTHONWARNINGS=ignore
+PY=${PY:-.venv/bin/python}
 C=configs/pixcon/synthetic/deeplabv3plus_r18_syncity_finetune.py
-OUT=/work/main/benchmarks/stage1_levers/stage2_1500.jsonl
+OUT=benchmarks/stage1_levers/stage2_1500.jsonl
 for s in 0 1 2; do
   grep -q "\"seed\": $s," $OUT 2>/dev/null && continue
   W=work_dirs/levers/stage2_1500/8_seed$s
