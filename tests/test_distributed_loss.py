@@ -225,7 +225,8 @@ def test_stage_one_models_give_every_parameter_a_gradient(path):
 def test_two_process_stage_one_training(tmp_path):
     """tools/train.py --launcher pytorch, 2 CPU processes (gloo), batch 1 each, 2 iterations,
     then validation with PrototypeHook; DDP with find_unused_parameters=False fails in the
-    second iteration if any parameter got no gradient in the first."""
+    second iteration if any parameter got no gradient in the first; the checkpoint holds both
+    ranks' random states."""
     root = tmp_path / 'data'
     generate_cityscapes(str(root), seed=0, num_train=4, num_val=2, size=(64, 128))
     work = tmp_path / 'work'
@@ -244,6 +245,10 @@ def test_two_process_stage_one_training(tmp_path):
     run = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
     assert (work / 'iter_2.pth').stat().st_size > 0
+    # rank 0 alone saves (mmengine's save_checkpoint is master_only); RandomStateHook gathered
+    # both ranks' random states beforehand, where both ran (a gather inside the save hung here)
+    saved = torch.load(work / 'iter_2.pth', map_location='cpu', weights_only=False)
+    assert len(saved['random_state']['ranks']) == 2
     log = next(work.glob('*/*.log')).read_text()
     assert 'Distributed training: True' in log and 'GPU number: 2' in log
     losses = re.findall(r'Iter\(train\) \[[12]/2\].*decode\.loss_pixcon: ([-\d.e]+)', log)

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.dist import all_gather_object, get_rank, get_world_size
-from mmengine.hooks import Hook
+from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import IterBasedTrainLoop, Runner
@@ -105,7 +105,11 @@ class RandomStateHook(Hook):
 
     - ``before_save_checkpoint``: adds the states of every rank (see :func:`capture`) to the
       checkpoint under ``random_state``; a checkpoint saved during validation (the best one)
-      gets the states training continues from.
+      gets the states training continues from. mmengine saves on rank 0 only
+      (``Runner.save_checkpoint`` is ``master_only``), so under a distributed launch the ranks'
+      states are gathered beforehand, where every rank runs: after each training iteration (or
+      epoch) at which a ``CheckpointHook`` is about to save (it runs after this hook), and before
+      validation.
     - ``after_load_checkpoint`` + ``before_train_epoch``: on a resume (``runner.iter > 0``) each
       rank gets its own states back, in an iteration-based loop right after the loop has replayed
       the batches already trained on (:class:`RestoreAfterSkip`), else at once. A checkpoint
@@ -124,16 +128,61 @@ class RandomStateHook(Hook):
     def __init__(self) -> None:
         self.loaded: Optional[dict] = None
         self.training_state: Optional[RandomState] = None
+        self.gathered: Optional[List[RandomState]] = None  # every rank's, for rank 0's save
 
     @staticmethod
     def _model(runner: Runner) -> nn.Module:
         return runner.model.module if is_model_wrapper(runner.model) else runner.model
 
+    def _state(self, runner: Runner) -> RandomState:
+        """The states training continues from (those before validation, during one)."""
+        if self.training_state is not None:
+            return self.training_state
+        return capture(self._model(runner))
+
+    def _gather(self, runner: Runner) -> None:
+        """Every rank's states, gathered while every rank runs (a collective); 1 process: none."""
+        if get_world_size() > 1:
+            self.gathered = all_gather_object(self._state(runner))
+
+    @staticmethod
+    def _checkpoint_due(runner: Runner, by_epoch: bool) -> bool:
+        """Whether a CheckpointHook of the runner saves after this iteration (epoch), by its
+        own rule (mmengine 0.10.7's ``after_train_iter`` / ``after_train_epoch``)."""
+        for hook in runner.hooks:
+            if not isinstance(hook, CheckpointHook) or hook.by_epoch != by_epoch:
+                continue
+            if by_epoch:
+                due = hook.every_n_epochs(runner, hook.interval, hook.save_begin) or (
+                    hook.save_last and hook.is_last_train_epoch(runner))
+            else:
+                due = hook.every_n_train_iters(runner, hook.interval, hook.save_begin) or (
+                    hook.save_last and hook.is_last_train_iter(runner))
+            if due:
+                return True
+        return False
+
+    def after_train_iter(self, runner: Runner, batch_idx: int, data_batch=None,
+                         outputs=None) -> None:
+        if self._checkpoint_due(runner, by_epoch=False):
+            self._gather(runner)
+
+    def after_train_epoch(self, runner: Runner) -> None:
+        if self._checkpoint_due(runner, by_epoch=True):
+            self._gather(runner)
+
     def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
-        state = self.training_state
-        if state is None:
-            state = capture(self._model(runner))
-        checkpoint[CHECKPOINT_KEY] = dict(ranks=all_gather_object(state))
+        if get_world_size() == 1:
+            ranks = [self._state(runner)]
+        elif self.gathered is not None:
+            ranks = self.gathered
+        else:  # saved from elsewhere than a CheckpointHook: rank 0 cannot reach the others
+            print_log('RandomStateHook: a checkpoint saved outside CheckpointHook and validation '
+                      'under a distributed launch holds no random state; resuming from it will '
+                      'not be bit-exact', logger='current', level=logging.WARNING)
+            return
+        checkpoint[CHECKPOINT_KEY] = dict(ranks=ranks)
+        self.gathered = None
 
     def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
         # Whether this is a resume is known once the loop starts (load_from leaves iter at 0).
@@ -174,8 +223,10 @@ class RandomStateHook(Hook):
 
     def before_val(self, runner: Runner) -> None:
         self.training_state = capture(self._model(runner))
+        self._gather(runner)  # for a best checkpoint saved after validation, on rank 0
 
     def after_val(self, runner: Runner) -> None:
+        self.gathered = None
         if self.training_state is not None:
             restore(self._model(runner), self.training_state)
             self.training_state = None
