@@ -369,39 +369,3 @@ def test_kernel_matmuls_are_ieee_float32_whatever_the_global_setting(monkeypatch
 def test_bad_arguments_raise(kwargs, message):
     with pytest.raises(ValueError, match=message):
         PixelContrastLoss(**kwargs)
-
-
-def test_class_grouped_same_class_logsumexp_equals_masked_kernel():
-    """Class-by-class grouping skips cross-class pairs, yet equals the masked reduction in
-    value and gradient: bags with different class mixes, ignored pixels, a class only among
-    the anchors (-inf rows), small tiles that split the groups."""
-    from mmseg_pixcon.models.losses.class_grouped import same_class_logsumexp
-    from mmseg_pixcon.models.losses.tiled_contrast import pair_logsumexp
-    gen = torch.Generator().manual_seed(3)
-    anchors = F.normalize(torch.randn(3, 40, 6, generator=gen, dtype=torch.float64), dim=2)
-    contrast = F.normalize(torch.randn(3, 30, 6, generator=gen, dtype=torch.float64), dim=2)
-    anchor_labels = torch.randint(-1, 5, (3, 40), generator=gen)
-    contrast_labels = torch.randint(-1, 4, (3, 30), generator=gen)  # class 4: anchors only
-    contrast_labels[1] = torch.where(contrast_labels[1] >= 0, 2, -1)  # one class in bag 1
-    anchors.requires_grad_(True)
-    contrast.requires_grad_(True)
-    weights = torch.rand(3, 40, generator=gen, dtype=torch.float64)
-    results = []
-    for grouped in (True, False):
-        if grouped:
-            lse = same_class_logsumexp(anchors, contrast, anchor_labels, contrast_labels,
-                                       0.5, 7, num_classes=5)
-        else:
-            lse = pair_logsumexp(anchors, contrast, anchor_labels, contrast_labels, 0.5, 64,
-                                 same_class=True)
-        finite = lse.isfinite()
-        grads = torch.autograd.grad((lse.where(finite, 0.) * weights).sum(),
-                                    (anchors, contrast))
-        results.append((lse, finite, grads))
-    (lse, finite, grads), (ref, ref_finite, ref_grads) = results
-    assert torch.equal(finite, ref_finite)
-    assert (~finite).any() and finite.any()
-    assert not finite[anchor_labels == 4].any()
-    torch.testing.assert_close(lse[finite], ref[finite])
-    for grad, ref_grad in zip(grads, ref_grads):
-        torch.testing.assert_close(grad, ref_grad)
