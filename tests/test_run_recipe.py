@@ -237,6 +237,8 @@ def test_stage_two_points_its_stage_one_hook_found_by_type(recipe, finetune_with
 def test_ce_baseline_drops_only_the_stage_one_hook(recipe, finetune_with_hooks, tmp_path):
     path = recipe.ce_only_config(finetune_with_hooks, tmp_path / 'ce_only',
                                  ['custom_hooks.0.after_iter=False', 'randomness.seed=3'])
+    # outside the run's work_dir, where tools/train.py dumps its merged config by file name
+    assert Path(path) == tmp_path / 'ce_only_config.py'
     cfg = Config.fromfile(path)
     assert [dict(h) for h in cfg.custom_hooks] == [
         dict(type='EmptyCacheHook', after_iter=False), dict(type='RandomStateHook')]
@@ -279,8 +281,8 @@ def test_the_recipe_passes_each_run_its_schedule_and_hooks(recipe, tmp_path, mon
     tools = [(cmd[1], cmd[2]) for cmd in runs]
     assert tools == [('tools/train.py', PRETRAIN), ('tools/train.py', FINETUNE),
                      ('tools/test.py', FINETUNE),
-                     ('tools/train.py', str(tmp_path / 'w' / 'ce_only' / 'ce_only_config.py')),
-                     ('tools/test.py', str(tmp_path / 'w' / 'ce_only' / 'ce_only_config.py'))]
+                     ('tools/train.py', str(tmp_path / 'w' / 'ce_only_config.py')),
+                     ('tools/test.py', str(tmp_path / 'w' / 'ce_only_config.py'))]
     stage1, stage2, _, ce, _ = runs
     assert 'param_scheduler.0.end=30' in stage1 and 'param_scheduler.0.end=20' in stage2
     assert 'param_scheduler.0.end=50' in ce

@@ -182,8 +182,11 @@ def stage_one_options(config: str, checkpoint: Path, options: Sequence[str] = ()
 
 
 def ce_only_config(config: str, work_dir: Path, options: Sequence[str] = ()) -> str:
-    """Writes work_dir/ce_only_config.py: the stage-2 config without its LoadStageOneHook and
-    with the user's other custom hooks, i.e. the CE-only baseline; returns its path.
+    """Writes <work_dir>_config.py beside the run's work_dir: the stage-2 config without its
+    LoadStageOneHook and with the user's other custom hooks, i.e. the CE-only baseline; returns
+    its path. Not inside work_dir: tools/train.py dumps the merged config there under the same
+    file name, which would replace this one (with the run's val_dataloader=None, say) before
+    tools/test.py reads it.
 
     ``custom_hooks.*`` entries of options are applied here, so the caller must not pass them to
     the run again (the positions shift by one).
@@ -192,7 +195,7 @@ def ce_only_config(config: str, work_dir: Path, options: Sequence[str] = ()) -> 
     index = stage_one_hook_index(cfg, config)
     hooks = cfg.to_dict()['custom_hooks']  # plain dicts, written below as Python literals
     del hooks[index]
-    path = work_dir / 'ce_only_config.py'
+    path = work_dir.parent / f'{work_dir.name}_config.py'
     path.parent.mkdir(parents=True, exist_ok=True)
     base = str(REPO / config) if not osp.isabs(config) else config
     path.write_text(
