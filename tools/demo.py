@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / 'tools'))
+from benchmark_label_efficiency import mean_sd  # noqa: E402
+
 BENCHMARK = REPO / 'benchmarks' / 'label_efficiency.json'
 
 
@@ -38,11 +41,11 @@ def best_budget(budgets: Dict[str, List[Tuple[float, float]]]) -> str:
 
 def spread(values: Sequence[float]) -> str:
     """'mean ± sd (n seeds)'; the sd is left out for one seed."""
-    sd = f' ± {statistics.stdev(values):.2f}' if len(values) > 1 else ''
-    return f'{statistics.mean(values):.2f}{sd} ({len(values)} seed{"s" * (len(values) > 1)})'
+    return f'{mean_sd(values)} ({len(values)} seed{"s" * (len(values) > 1)})'
 
 
-def report(summary: Dict, budget: str, pairs: List[Tuple[float, float]]) -> str:
+def report(summary: Dict, budget: str, pairs: List[Tuple[float, float]],
+           benchmark: Path = BENCHMARK.relative_to(REPO)) -> str:
     """The demo's result beside the benchmark's at the same budget."""
     mious = {('CE' if row['run'] == 'CE only' else 'recipe'): row['mIoU']
              for row in summary['rows']}
@@ -52,7 +55,7 @@ def report(summary: Dict, budget: str, pairs: List[Tuple[float, float]]) -> str:
         f'[demo]   CE alone                 {ce:6.2f} mIoU',
         f'[demo]   contrastive + CE (recipe) {recipe:6.2f} mIoU',
         f'[demo]   gain                     {recipe - ce:+6.2f}',
-        f'[demo] benchmark at {budget} labelled images ({BENCHMARK.relative_to(REPO)}): '
+        f'[demo] benchmark at {budget} labelled images ({benchmark}): '
         f'CE {spread([c for c, _ in pairs])}, recipe {spread([p for _, p in pairs])}, '
         f'gain {spread([p - c for c, p in pairs])}',
     ])
@@ -60,10 +63,10 @@ def report(summary: Dict, budget: str, pairs: List[Tuple[float, float]]) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--benchmark', default=str(BENCHMARK))
+    parser.add_argument('--benchmark', default=str(BENCHMARK.relative_to(REPO)))
     parser.add_argument('--work-dir', default='work_dirs/demo')
     args = parser.parse_args(argv)
-    results = json.loads(Path(args.benchmark).read_text())
+    results = json.loads((REPO / args.benchmark).read_text())
     budgets = gains_by_budget(results)
     budget = best_budget(budgets)
     iters = results['iters']
@@ -76,7 +79,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
           f'({iters["pretrain"] + iters["finetune"]}):\n[demo] $ {" ".join(cmd)}', flush=True)
     subprocess.run(cmd, cwd=REPO, check=True)
     summary = json.loads((REPO / args.work_dir / 'summary.json').read_text())
-    print('\n' + report(summary, budget, budgets[budget]))
+    print('\n' + report(summary, budget, budgets[budget], Path(args.benchmark)))
 
 
 if __name__ == '__main__':
