@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Creates .venv at the repo root and installs the pinned OpenMMLab stack plus this plugin into it.
 # Idempotent: each step first checks whether its package is already there at the pinned version,
-# so a second run takes seconds. The one slow step is compiling mmcv's ops (27 minutes on a fresh
-# 2-core machine, of the 31 the first `make test` took; pip caches the built wheel, so later venvs
-# install it in seconds).
+# so a second run takes seconds. The one slow step is compiling mmcv's ops: 10 to 27 minutes on a
+# fresh 2-core machine (27 of the 31 the first `make test` took on one, 9.5 on another); pip
+# caches the built wheel, so later venvs install it in seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,8 +47,8 @@ if ! $PY -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" 2>/dev/n
   # installed above (hence --no-build-isolation). mmcv's setup.py needs setuptools<70, while
   # torch 2.13 declares setuptools>=77, so the old one is installed for the build only.
   JOBS=${MAX_JOBS:-$(nproc)}
-  say "compiling mmcv 2.1.0 with its CPU ops now, $JOBS parallel jobs: about 27 minutes on 2 cores" \
-      "(measured on a fresh machine; less with more cores), silent while the C++ compiles, with a" \
+  say "compiling mmcv 2.1.0 with its CPU ops now, $JOBS parallel jobs: 10 to 27 minutes on 2 cores" \
+      "(measured on fresh machines; less with more cores), silent while the C++ compiles, with a" \
       "line every minute; pip caches the wheel, so later installs take seconds"
   $PIP install "setuptools<70" wheel 2>&1 | grep -v "dependency conflicts\|requires setuptools" || true
   MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS=$JOBS with_heartbeat "mmcv compile" \
