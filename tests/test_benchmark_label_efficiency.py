@@ -58,6 +58,15 @@ def test_table_gives_mean_sd_gain_and_convergence():
     assert cells[6] == '2.50 ± 2.12'  # gains 4 and 1
 
 
+def test_value_at_75_reads_the_third_validation():
+    # 2250 iterations validate every round(562.5) = 562: at 562, 1124, 1686, 2248 and the end;
+    # round(0.75 * 2250) = 1688 is never validated
+    curve = {'562': 9.9, '1124': 13.4, '1686': 14.9, '2248': 15.0, '2250': 15.2}
+    assert bench.value_at_75(curve, 2250) == 14.9
+    assert bench.value_at_75({1125: 1.0}, 1500) == 1.0  # int keys too; 1500: every 375
+    assert bench.value_at_75({1: 1.0}, 2) is None  # interval 1: the third validation is past 2
+
+
 def test_tiny_sweep_end_to_end_and_resume(tmp_path):
     root = tmp_path / 'cityscapes'
     generate_cityscapes(str(root), seed=0, num_train=4, num_val=2, size=(64, 128))

@@ -58,8 +58,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--finetune-config')
     parser.add_argument('--ce-config', help='CE-only config (default: the synthetic CE config; '
                         'for other data the fine-tuning config without its stage-1 hook)')
-    parser.add_argument('--pretrain-iters', type=int, default=750)
-    parser.add_argument('--finetune-iters', type=int, default=750)
+    parser.add_argument('--pretrain-iters', type=int,
+                        help="default: the dataset's synthetic regime (750 cityscapes, 6000 voc)")
+    parser.add_argument('--finetune-iters', type=int,
+                        help="default: the dataset's synthetic regime (750 cityscapes, 6000 voc)")
     parser.add_argument('--ce-iters', type=int,
                         help='CE-only iterations (default and minimum: pretrain + finetune)')
     parser.add_argument('--cfg-options', nargs='+', default=[],
@@ -74,6 +76,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='output path without suffix (.json, .md, .png)')
     parser.add_argument('--work-dir', default='work_dirs/label_efficiency')
     args = parser.parse_args(argv)
+    run_recipe.fill_default_iters(args)
     total = args.pretrain_iters + args.finetune_iters
     if args.ce_iters is None:
         args.ce_iters = total
@@ -144,9 +147,22 @@ def val_curve(work_dir: Path) -> Dict[int, float]:
     return curve
 
 
+def validation_interval(iters: int) -> int:
+    """Iterations between validations: a quarter of the schedule (FRACTIONS), at least 1."""
+    return max(1, round(iters * FRACTIONS[0]))
+
+
 def validation_options(iters: int) -> List[str]:
     """Validate at each of FRACTIONS of the schedule."""
-    return [f'train_cfg.val_interval={max(1, round(iters * FRACTIONS[0]))}']
+    return [f'train_cfg.val_interval={validation_interval(iters)}']
+
+
+def value_at_75(curve: Dict, iters: int) -> Optional[float]:
+    """The val mIoU logged at the third validation, 75 % of a schedule of ``iters`` (its step is
+    3 x the rounded interval: 1686 of 2250, not round(0.75 x 2250) = 1688, which is never
+    validated); ``curve`` maps steps (int, or str as read back from JSON) to mIoU."""
+    step = 3 * validation_interval(iters)
+    return {int(k): v for k, v in curve.items()}.get(step) if step < iters else None
 
 
 def run_ce(args, configs, root, ann_file, seed, work: Path) -> Dict:
@@ -162,8 +178,7 @@ def run_ce(args, configs, root, ann_file, seed, work: Path) -> Dict:
     run_recipe.train(config, work / 'ce', options, quiet=True)
     miou = run_recipe.test(config, work / 'ce', options, quiet=True)['mIoU']
     curve = val_curve(work / 'ce')
-    at = round(args.ce_iters * 0.75)
-    return dict(ce_miou=miou, ce_miou_75=curve.get(at), ce_curve=curve,
+    return dict(ce_miou=miou, ce_miou_75=value_at_75(curve, args.ce_iters), ce_curve=curve,
                 ce_minutes=round((time.time() - started) / 60, 2))
 
 
@@ -323,6 +338,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(results, indent=1))
         progress.update()
+    for entry in results['settings']:  # entries of a version that looked up round(0.75 x iters)
+        if entry.get('ce_miou_75') is None and 'ce_curve' in entry:
+            entry['ce_miou_75'] = value_at_75(entry['ce_curve'], results['iters']['ce'])
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(results, indent=1))
     num_train = len(DATASETS[args.dataset][0](Path(root), 'train'))
     out.with_suffix('.md').write_text(markdown(results))
     plot(results, out.with_suffix('.png'), num_train)

@@ -42,10 +42,12 @@ from mmseg_pixcon.utils.schedule import as_cfg_options, rescaled_schedule  # noq
 SYNTHETIC = {
     'cityscapes': dict(root='data/synthetic/cityscapes', generate=generate_cityscapes,
                        dataset_type='CityscapesDataset',
-                       configs='configs/pixcon/synthetic/deeplabv3plus_r18_syncity_{}.py'),
+                       configs='configs/pixcon/synthetic/deeplabv3plus_r18_syncity_{}.py',
+                       iters=dict(pretrain=750, finetune=750)),
     'voc': dict(root='data/synthetic/VOCdevkit/VOC2012', generate=generate_voc,
                 dataset_type='PascalVOCDataset',
-                configs='configs/pixcon/synthetic/deeplabv3plus_r18_synvoc_{}.py'),
+                configs='configs/pixcon/synthetic/deeplabv3plus_r18_synvoc_{}.py',
+                iters=dict(pretrain=6000, finetune=6000)),
 }
 
 
@@ -60,9 +62,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--pretrain-config', help='stage-1 config (default: synthetic DeepLabV3+)')
     parser.add_argument('--finetune-config', help='stage-2 config; run without its stage-1 hook '
                         'it is also the CE-only baseline')
-    # The built-in regime's (configs/pixcon/synthetic): half of CE's 1,500 iterations each.
-    parser.add_argument('--pretrain-iters', type=int, default=750)
-    parser.add_argument('--finetune-iters', type=int, default=750)
+    parser.add_argument('--pretrain-iters', type=int,
+                        help="default: the dataset's synthetic regime (half of CE's iterations)")
+    parser.add_argument('--finetune-iters', type=int,
+                        help="default: the dataset's synthetic regime (half of CE's iterations)")
     parser.add_argument('--seed', type=int, default=0, help='training seed of every run')
     parser.add_argument('--skip-contrastive', action='store_true',
                         help='run the CE-only baseline alone')
@@ -80,9 +83,18 @@ def parse_args() -> argparse.Namespace:
                         help="write each run's output to its log only (default: also to the "
                         'console, as it comes)')
     args = parser.parse_args()
+    fill_default_iters(args)
     if args.skip_contrastive and args.skip_ce:
         parser.error('--skip-contrastive and --skip-ce leave nothing to run')
     return args
+
+
+def fill_default_iters(args: argparse.Namespace) -> None:
+    """Unset ``pretrain_iters`` / ``finetune_iters`` take the schedule of ``args.dataset``'s
+    synthetic regime (the lengths its configs under configs/pixcon/synthetic set)."""
+    for stage, iters in SYNTHETIC[args.dataset]['iters'].items():
+        if getattr(args, f'{stage}_iters') is None:
+            setattr(args, f'{stage}_iters', iters)
 
 
 def prepare_data(args: argparse.Namespace) -> str:
