@@ -58,6 +58,11 @@ def test_table_gives_mean_sd_gain_and_convergence():
     assert cells[6] == '2.50 ± 2.12'  # gains 4 and 1
 
 
+def test_budgets_are_tabled_in_increasing_order_all_last():
+    results = dict(settings=[dict(labeled=label, seed=0) for label in ('all', 32, 8, 16)])
+    assert list(bench.by_budget(results)) == [8, 16, 32, 'all']
+
+
 def test_value_at_75_reads_the_third_validation():
     # 2250 iterations validate every round(562.5) = 562: at 562, 1124, 1686, 2248 and the end;
     # round(0.75 * 2250) = 1688 is never validated

@@ -59,9 +59,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--ce-config', help='CE-only config (default: the synthetic CE config; '
                         'for other data the fine-tuning config without its stage-1 hook)')
     parser.add_argument('--pretrain-iters', type=int,
-                        help="default: the dataset's synthetic regime (750 cityscapes, 6000 voc)")
+                        help="default: the dataset's synthetic regime (750 cityscapes, 4000 voc)")
     parser.add_argument('--finetune-iters', type=int,
-                        help="default: the dataset's synthetic regime (750 cityscapes, 6000 voc)")
+                        help="default: the dataset's synthetic regime (1500 cityscapes, 8000 voc)")
     parser.add_argument('--ce-iters', type=int,
                         help='CE-only iterations (default and minimum: pretrain + finetune)')
     parser.add_argument('--cfg-options', nargs='+', default=[],
@@ -215,10 +215,13 @@ def mean_sd(values: Sequence[float]) -> str:
 
 
 def by_budget(results: Dict) -> Dict:
+    """{labeled: entries}, budgets in increasing order, 'all' last (whatever order they ran in)."""
     groups: Dict = {}
     for entry in results['settings']:
         groups.setdefault(entry['labeled'], []).append(entry)
-    return groups
+    order = sorted(groups, key=lambda labeled: (labeled == 'all',
+                                                0 if labeled == 'all' else labeled))
+    return {labeled: groups[labeled] for labeled in order}
 
 
 def markdown(results: Dict) -> str:

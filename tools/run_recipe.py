@@ -43,11 +43,11 @@ SYNTHETIC = {
     'cityscapes': dict(root='data/synthetic/cityscapes', generate=generate_cityscapes,
                        dataset_type='CityscapesDataset',
                        configs='configs/pixcon/synthetic/deeplabv3plus_r18_syncity_{}.py',
-                       iters=dict(pretrain=750, finetune=750)),
+                       iters=dict(pretrain=750, finetune=1500)),
     'voc': dict(root='data/synthetic/VOCdevkit/VOC2012', generate=generate_voc,
                 dataset_type='PascalVOCDataset',
                 configs='configs/pixcon/synthetic/deeplabv3plus_r18_synvoc_{}.py',
-                iters=dict(pretrain=6000, finetune=6000)),
+                iters=dict(pretrain=4000, finetune=8000)),
 }
 
 
@@ -63,9 +63,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--finetune-config', help='stage-2 config; run without its stage-1 hook '
                         'it is also the CE-only baseline')
     parser.add_argument('--pretrain-iters', type=int,
-                        help="default: the dataset's synthetic regime (half of CE's iterations)")
+                        help="default: the dataset's synthetic regime (a third of CE's iterations)")
     parser.add_argument('--finetune-iters', type=int,
-                        help="default: the dataset's synthetic regime (half of CE's iterations)")
+                        help="default: the dataset's synthetic regime (two thirds of CE's iterations)")
     parser.add_argument('--seed', type=int, default=0, help='training seed of every run')
     parser.add_argument('--skip-contrastive', action='store_true',
                         help='run the CE-only baseline alone')

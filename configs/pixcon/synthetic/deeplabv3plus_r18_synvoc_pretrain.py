@@ -1,12 +1,12 @@
 # Stage 1 on the built-in synthetic set: the CE baseline's model with its classifier replaced by
 # the projection head, trained with the cross-image pixel contrastive loss alone (no CE).
 _base_ = ['./deeplabv3plus_r18_synvoc_ce.py']
-# Half of the CE baseline's 12,000 iterations: stage 1 + stage 2 never out-compute CE alone.
-train_cfg = dict(max_iters=6000, val_interval=6000)
+# A third of the CE baseline's 12,000 iterations: stage 1 + stage 2 never out-compute CE alone.
+train_cfg = dict(max_iters=4000, val_interval=4000)
 param_scheduler = [
-    dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=6000, by_epoch=False)
+    dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=4000, by_epoch=False)
 ]
-default_hooks = dict(checkpoint=dict(interval=6000))
+default_hooks = dict(checkpoint=dict(interval=4000))
 custom_imports = dict(imports=['mmseg_pixcon'], allow_failed_imports=False)
 model = dict(
     data_preprocessor=dict(type='PixConDataPreProcessor'),
