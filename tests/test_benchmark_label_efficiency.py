@@ -58,6 +58,16 @@ def test_table_gives_mean_sd_gain_and_convergence():
     assert cells[6] == '2.50 ± 2.12'  # gains 4 and 1
 
 
+def test_an_entry_without_its_75_value_gets_it_from_its_curve(tmp_path):
+    identity = bench.identity(bench.parse_args(['--pretrain-iters', '750', '--finetune-iters',
+                                                '1500']), dict(ce='a.py'), 'data/x')
+    curve = {'562': 9.9, '1124': 13.4, '1686': 14.9, '2248': 15.0, '2250': 15.2}
+    path = tmp_path / 'r.json'
+    path.write_text(json.dumps(dict(identity, settings=[
+        dict(labeled=8, seed=0, ce_miou=15.2, ce_miou_75=None, ce_curve=curve)])))
+    assert bench.load_results(path, identity)['settings'][0]['ce_miou_75'] == 14.9
+
+
 def test_budgets_are_tabled_in_increasing_order_all_last():
     results = dict(settings=[dict(labeled=label, seed=0) for label in ('all', 32, 8, 16)])
     assert list(bench.by_budget(results)) == [8, 16, 32, 'all']

@@ -217,16 +217,15 @@ def test_the_synthetic_configs_rescale(recipe):
 
 @pytest.mark.parametrize('dataset', ['cityscapes', 'voc'])
 def test_default_lengths_are_the_synthetic_configs_own(recipe, dataset):
-    """Each stage's default length is what its config trains for, and the two halves make CE's."""
-    synthetic = recipe.SYNTHETIC[dataset]
-    lengths = {stage: recipe.load(synthetic['configs'].format(stage)).train_cfg.max_iters
+    """Each stage's default length is what its config trains for; the two stages sum to CE's."""
+    configs = recipe.SYNTHETIC[dataset]['configs']
+    lengths = {stage: recipe.load(configs.format(stage)).train_cfg.max_iters
                for stage in ('pretrain', 'finetune', 'ce')}
-    assert lengths['pretrain'] == synthetic['iters']['pretrain']
-    assert lengths['finetune'] == synthetic['iters']['finetune']
     assert lengths['pretrain'] + lengths['finetune'] == lengths['ce']
+    assert lengths['pretrain'] < lengths['finetune']  # a third and two thirds
     args = argparse.Namespace(dataset=dataset, pretrain_iters=None, finetune_iters=7)
     recipe.fill_default_iters(args)
-    assert (args.pretrain_iters, args.finetune_iters) == (synthetic['iters']['pretrain'], 7)
+    assert (args.pretrain_iters, args.finetune_iters) == (lengths['pretrain'], 7)
 
 
 # --- the stage-1 hook ----------------------------------------------------------------------

@@ -59,9 +59,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--ce-config', help='CE-only config (default: the synthetic CE config; '
                         'for other data the fine-tuning config without its stage-1 hook)')
     parser.add_argument('--pretrain-iters', type=int,
-                        help="default: the dataset's synthetic regime (750 cityscapes, 4000 voc)")
+                        help="default: what the dataset's synthetic stage-1 config trains for")
     parser.add_argument('--finetune-iters', type=int,
-                        help="default: the dataset's synthetic regime (1500 cityscapes, 8000 voc)")
+                        help="default: what the dataset's synthetic stage-2 config trains for")
     parser.add_argument('--ce-iters', type=int,
                         help='CE-only iterations (default and minimum: pretrain + finetune)')
     parser.add_argument('--cfg-options', nargs='+', default=[],
@@ -123,6 +123,9 @@ def load_results(path: Path, expected: Dict) -> Dict:
     if differing:
         raise SystemExit(f'{path} was made with other settings ({", ".join(differing)} differ); '
                          'pass another --out or delete it')
+    for entry in results['settings']:  # written by a version that read round(0.75 x iters)
+        if entry.get('ce_miou_75') is None and 'ce_curve' in entry:
+            entry['ce_miou_75'] = value_at_75(entry['ce_curve'], results['iters']['ce'])
     return results
 
 
@@ -341,11 +344,6 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(results, indent=1))
         progress.update()
-    for entry in results['settings']:  # entries of a version that looked up round(0.75 x iters)
-        if entry.get('ce_miou_75') is None and 'ce_curve' in entry:
-            entry['ce_miou_75'] = value_at_75(entry['ce_curve'], results['iters']['ce'])
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps(results, indent=1))
     num_train = len(DATASETS[args.dataset][0](Path(root), 'train'))
     out.with_suffix('.md').write_text(markdown(results))
     plot(results, out.with_suffix('.png'), num_train)

@@ -42,12 +42,10 @@ from mmseg_pixcon.utils.schedule import as_cfg_options, rescaled_schedule  # noq
 SYNTHETIC = {
     'cityscapes': dict(root='data/synthetic/cityscapes', generate=generate_cityscapes,
                        dataset_type='CityscapesDataset',
-                       configs='configs/pixcon/synthetic/deeplabv3plus_r18_syncity_{}.py',
-                       iters=dict(pretrain=750, finetune=1500)),
+                       configs='configs/pixcon/synthetic/deeplabv3plus_r18_syncity_{}.py'),
     'voc': dict(root='data/synthetic/VOCdevkit/VOC2012', generate=generate_voc,
                 dataset_type='PascalVOCDataset',
-                configs='configs/pixcon/synthetic/deeplabv3plus_r18_synvoc_{}.py',
-                iters=dict(pretrain=4000, finetune=8000)),
+                configs='configs/pixcon/synthetic/deeplabv3plus_r18_synvoc_{}.py'),
 }
 
 
@@ -63,9 +61,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--finetune-config', help='stage-2 config; run without its stage-1 hook '
                         'it is also the CE-only baseline')
     parser.add_argument('--pretrain-iters', type=int,
-                        help="default: the dataset's synthetic regime (a third of CE's iterations)")
+                        help="default: what the dataset's synthetic stage-1 config trains for")
     parser.add_argument('--finetune-iters', type=int,
-                        help="default: the dataset's synthetic regime (two thirds of CE's iterations)")
+                        help="default: what the dataset's synthetic stage-2 config trains for")
     parser.add_argument('--seed', type=int, default=0, help='training seed of every run')
     parser.add_argument('--skip-contrastive', action='store_true',
                         help='run the CE-only baseline alone')
@@ -90,11 +88,12 @@ def parse_args() -> argparse.Namespace:
 
 
 def fill_default_iters(args: argparse.Namespace) -> None:
-    """Unset ``pretrain_iters`` / ``finetune_iters`` take the schedule of ``args.dataset``'s
-    synthetic regime (the lengths its configs under configs/pixcon/synthetic set)."""
-    for stage, iters in SYNTHETIC[args.dataset]['iters'].items():
+    """Unset ``pretrain_iters`` / ``finetune_iters`` take the length ``args.dataset``'s synthetic
+    stage config trains for (its train_cfg.max_iters, configs/pixcon/synthetic)."""
+    for stage in ('pretrain', 'finetune'):
         if getattr(args, f'{stage}_iters') is None:
-            setattr(args, f'{stage}_iters', iters)
+            config = SYNTHETIC[args.dataset]['configs'].format(stage)
+            setattr(args, f'{stage}_iters', load(config).train_cfg.max_iters)
 
 
 def prepare_data(args: argparse.Namespace) -> str:
