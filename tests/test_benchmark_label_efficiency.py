@@ -82,6 +82,13 @@ def test_value_at_75_reads_the_third_validation():
     assert bench.value_at_75({1: 1.0}, 2) is None  # interval 1: the third validation is past 2
 
 
+def test_output_paths_keep_a_dot_in_the_stem():
+    paths = bench.output_paths('benchmarks/levers/temperature_0.1')
+    assert [str(paths[s]) for s in ('json', 'md', 'png')] == [
+        'benchmarks/levers/temperature_0.1.json', 'benchmarks/levers/temperature_0.1.md',
+        'benchmarks/levers/temperature_0.1.png']
+
+
 def test_tiny_sweep_end_to_end_and_resume(tmp_path):
     root = tmp_path / 'cityscapes'
     generate_cityscapes(str(root), seed=0, num_train=4, num_val=2, size=(64, 128))

@@ -315,13 +315,19 @@ def resolve_configs(args: argparse.Namespace) -> Dict:
     return dict(pretrain=pretrain, finetune=finetune, ce=ce, ce_from_finetune=from_finetune)
 
 
+def output_paths(out: str) -> Dict[str, Path]:
+    """The .json, .md and .png of the stem ``out``, appended, so that a dot in it
+    (``temperature_0.1``) is kept rather than taken for a suffix."""
+    return {suffix: Path(f'{out}.{suffix}') for suffix in ('json', 'md', 'png')}
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     recipe_args = argparse.Namespace(dataset=args.dataset, data_root=args.data_root)
     root = run_recipe.prepare_data(recipe_args)
     configs = resolve_configs(args)
-    out = Path(args.out)
-    json_path = out.with_suffix('.json')
+    paths = output_paths(args.out)
+    json_path = paths['json']
     results = load_results(json_path, identity(args, configs, root))
     results.update(command=' '.join(['python', *sys.argv]), machine=cpu_name())
     todo = []
@@ -345,11 +351,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         json_path.write_text(json.dumps(results, indent=1))
         progress.update()
     num_train = len(DATASETS[args.dataset][0](Path(root), 'train'))
-    out.with_suffix('.md').write_text(markdown(results))
-    plot(results, out.with_suffix('.png'), num_train)
+    paths['md'].write_text(markdown(results))
+    plot(results, paths['png'], num_train)
     print('\n' + markdown(results))
-    print(f'[label-efficiency] wrote {json_path}, {out.with_suffix(".md")}, '
-          f'{out.with_suffix(".png")}')
+    print(f'[label-efficiency] wrote {json_path}, {paths["md"]}, {paths["png"]}')
 
 
 if __name__ == '__main__':
