@@ -38,7 +38,7 @@ import run_recipe  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
 from mmseg_pixcon.datasets.splits import DATASETS  # noqa: E402
-from mmseg_pixcon.utils.benchmark_report import cpu_name  # noqa: E402
+from mmseg_pixcon.utils.benchmark_report import cpu_signature  # noqa: E402
 
 FRACTIONS = (0.25, 0.5, 0.75, 1.0)  # of the CE / stage-2 schedule, where val mIoU is logged
 RUN_KEYS = ('ce', 'pixcon')
@@ -329,7 +329,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     paths = output_paths(args.out)
     json_path = paths['json']
     results = load_results(json_path, identity(args, configs, root))
-    results.update(command=' '.join(['python', *sys.argv]), machine=cpu_name())
+    results.update(command=' '.join(['python', *sys.argv]), machine=cpu_signature())
     todo = []
     for setting in plan(args):
         entry = find(results, setting)

@@ -24,6 +24,27 @@ def cpu_name() -> str:
     return found.group(1).strip() if found else platform.machine()
 
 
+def cpu_signature(cpuinfo: Optional[str] = None) -> str:
+    """The CPU model, its family / model / stepping and the SIMD kernels torch dispatches to, e.g.
+    'AMD EPYC (family 26, model 2, stepping 1; torch AVX512)'. Two CPUs that share a model name
+    but differ here may round floats differently, and a long training run then diverges: the
+    signature tells which runs were made on the same kind of machine. ``cpuinfo`` is the text of
+    /proc/cpuinfo (read when None; the fields are left out where it is unavailable)."""
+    if cpuinfo is None:
+        try:
+            with open('/proc/cpuinfo') as f:
+                cpuinfo = f.read()
+        except OSError:
+            cpuinfo = ''
+    name = re.search(r'^model name\s*:\s*(.+)$', cpuinfo, re.M)
+    fields = [(key, re.search(rf'^{key}\s*:\s*(\S+)', cpuinfo, re.M))
+              for key in ('cpu family', 'model', 'stepping')]
+    ids = ', '.join(f'{key.replace("cpu ", "")} {found.group(1)}' for key, found in fields if found)
+    details = '; '.join(part for part in (ids, f'torch {torch.backends.cpu.get_cpu_capability()}')
+                        if part)
+    return f'{name.group(1).strip() if name else platform.machine()} ({details})'
+
+
 def device_name(device: str) -> str:
     """The GPU's name for 'cuda', else the CPU model and the CPUs this process may use."""
     if device == 'cuda':
