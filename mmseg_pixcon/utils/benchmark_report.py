@@ -14,16 +14,6 @@ from typing import Callable, Dict, List, Optional
 import torch
 
 
-def cpu_name() -> str:
-    """The CPU model from /proc/cpuinfo (the architecture where that is unavailable)."""
-    try:
-        with open('/proc/cpuinfo') as f:
-            found = re.search(r'model name\s*:\s*(.+)', f.read())
-    except OSError:
-        found = None
-    return found.group(1).strip() if found else platform.machine()
-
-
 def cpu_signature(cpuinfo: Optional[str] = None) -> str:
     """The CPU model, its family / model / stepping and the SIMD kernels torch dispatches to, e.g.
     'AMD EPYC (family 26, model 2, stepping 1; torch AVX512)'. Two CPUs that share a model name
@@ -46,10 +36,10 @@ def cpu_signature(cpuinfo: Optional[str] = None) -> str:
 
 
 def device_name(device: str) -> str:
-    """The GPU's name for 'cuda', else the CPU model and the CPUs this process may use."""
+    """The GPU's name for 'cuda', else the CPU's signature and the CPUs this process may use."""
     if device == 'cuda':
         return torch.cuda.get_device_name()
-    return f'{cpu_name()}, {len(os.sched_getaffinity(0))} CPUs'
+    return f'{cpu_signature()}, {len(os.sched_getaffinity(0))} CPUs'
 
 
 def matmul_precision() -> Dict[str, str]:
