@@ -58,6 +58,16 @@ def test_table_gives_mean_sd_gain_and_convergence():
     assert cells[6] == '2.50 ± 2.12'  # gains 4 and 1
 
 
+def test_table_names_the_machine_of_each_run_when_they_differ():
+    results = dict(machine='B', settings=[
+        dict(labeled=8, seed=0, ce_miou=1.0, pixcon_miou=2.0, ce_machine='A', pixcon_machine='A'),
+        dict(labeled=8, seed=1, ce_miou=1.0, pixcon_miou=2.0, ce_machine='B', pixcon_machine='B'),
+        dict(labeled=8, seed=2, ce_miou=1.0)])  # written before runs recorded their machine
+    assert bench.machines(results) == 'A: ce 8/0, pixcon 8/0; B: ce 8/1, pixcon 8/1, ce 8/2'
+    results['settings'] = results['settings'][1:]
+    assert bench.machines(results) == 'B'
+
+
 def test_an_entry_without_its_75_value_gets_it_from_its_curve(tmp_path):
     identity = bench.identity(bench.parse_args(['--pretrain-iters', '750', '--finetune-iters',
                                                 '1500']), dict(ce='a.py'), 'data/x')
@@ -113,5 +123,6 @@ def test_tiny_sweep_end_to_end_and_resume(tmp_path):
     for entry in results['settings']:
         assert 0 <= entry['pixcon_miou'] <= 100 and entry['proto_miou'] is not None
         assert set(entry['pixcon_curve']) == {'1', '2'}
+        assert entry['ce_machine'] == entry['pixcon_machine'] == results['machine']
     assert out.with_suffix('.png').stat().st_size > 0
     assert '| all | 0 |' in out.with_suffix('.md').read_text()

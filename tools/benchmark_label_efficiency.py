@@ -227,13 +227,28 @@ def by_budget(results: Dict) -> Dict:
     return {labeled: groups[labeled] for labeled in order}
 
 
+def machines(results: Dict) -> str:
+    """Which CPU ran which runs: the one machine, or each machine with its runs when a resumed
+    sweep ran on several (each run records its own, ``ce_machine`` / ``pixcon_machine``; runs
+    written before that are the JSON's ``machine``, the last one to write it)."""
+    runs: Dict[str, List[str]] = {}
+    for entry in results['settings']:
+        for key in RUN_KEYS:
+            if f'{key}_miou' in entry:
+                machine = entry.get(f'{key}_machine', results['machine'])
+                runs.setdefault(machine, []).append(f"{key} {entry['labeled']}/{entry['seed']}")
+    if len(runs) <= 1:
+        return next(iter(runs), results['machine'])
+    return '; '.join(f"{machine}: {', '.join(names)}" for machine, names in runs.items())
+
+
 def markdown(results: Dict) -> str:
     """The table: per budget, each arm's mean ± sd over seeds, the seeds themselves, the gain."""
     iters = results['iters']
     lines = [
         f"# Label efficiency: {results['dataset']} ({results['data_root']})", '',
         f"`{results['command']}`", '',
-        f"{results['machine']}. CE only: {iters['ce']} iterations; recipe: stage 1 "
+        f"{machines(results)}. CE only: {iters['ce']} iterations; recipe: stage 1 "
         f"{iters['pretrain']} + stage 2 {iters['finetune']}. val mIoU (%) of the final "
         'checkpoint (tools/test.py); mean ± sample sd over seeds (seed = split seed = '
         'training seed), each seed in brackets. "CE 75 %": its val mIoU at 75 % of its '
@@ -347,6 +362,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         entry = find(results, setting)
         entry['split'] = ann_file or 'all'
         entry.update(runners[key](args, configs, root, ann_file, setting['seed'], work))
+        entry[f'{key}_machine'] = results['machine']
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(results, indent=1))
         progress.update()
