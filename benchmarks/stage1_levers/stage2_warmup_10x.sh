@@ -6,21 +6,19 @@
 # Usage: bash benchmarks/stage1_levers/stage2_warmup_10x.sh SEED [SEED ...]
 # (run the 10x sweep first: its command is in stage1_10x_k8.md). Appends to stage2_warmup_10x.jsonl.
 cd "$(dirname "$0")/../.."
-export PYTHONWARNINGS=ignore
-PY=${PY:-.venv/bin/python}
+source benchmarks/stage1_levers/lever_runs.sh
 C=benchmarks/stage1_levers/configs/finetune_warmup.py
 OUT=benchmarks/stage1_levers/stage2_warmup_10x.jsonl
-R=data/synthetic/cityscapes
 for s in "$@"; do
   grep -q "\"seed\": $s," $OUT 2>/dev/null && continue
   S1=work_dirs/levers/stage1_10x_k8/8_seed$s/stage1
   W=work_dirs/levers/stage2_warmup_10x/8_seed$s
   mkdir -p $W
-  OPTS="train_dataloader.dataset.data_root=$R val_dataloader.dataset.data_root=$R test_dataloader.dataset.data_root=$R train_dataloader.dataset.ann_file=splits/train_8_seed$s.txt randomness.seed=$s train_cfg.max_iters=1500 train_cfg.val_interval=375 default_hooks.checkpoint.interval=1500 custom_hooks.0.checkpoint=$S1"
+  OPTS="$(data_options $s) train_cfg.max_iters=1500 train_cfg.val_interval=375 default_hooks.checkpoint.interval=1500 custom_hooks.0.checkpoint=$S1"
   start=$(date +%s)
   $PY tools/train.py $C --work-dir $W --cfg-options $OPTS > $W/train.log 2>&1 || exit 1
   $PY tools/test.py $C $W/iter_1500.pth --work-dir $W/test --cfg-options $OPTS > $W/test.log 2>&1 || exit 1
-  miou=$(grep -o "mIoU: [0-9.]*" $W/test.log | tail -1 | cut -d' ' -f2)
-  curve=$(grep -o "Iter(val) \[.*mIoU: [0-9.]*" $W/train.log | grep -o "mIoU: [0-9.]*" | cut -d' ' -f2 | tr '\n' ' ')
-  echo "{\"labeled\": 8, \"seed\": $s, \"stage1_iters\": 7500, \"stage2_iters\": 1500, \"warmup_iters\": 150, \"pixcon_miou\": $miou, \"val_375_750_1125_1500\": \"$curve\", \"minutes\": $(( ($(date +%s) - start) / 60 )), \"machine\": \"$($PY -c 'from mmseg_pixcon.utils.benchmark_report import cpu_signature; print(cpu_signature())')\"}" >> $OUT
+  miou=$(last_miou $W/test.log)
+  curve=$(val_curve $W/train.log)
+  echo "{\"labeled\": 8, \"seed\": $s, \"stage1_iters\": 7500, \"stage2_iters\": 1500, \"warmup_iters\": 150, \"pixcon_miou\": $miou, \"val_375_750_1125_1500\": \"$curve\", \"minutes\": $(( ($(date +%s) - start) / 60 )), \"machine\": \"$(machine)\"}" >> $OUT
 done
