@@ -1,4 +1,5 @@
-# Shared pieces of the stage-2 lever scripts (stage2_1500.sh, stage2_warmup_10x.sh, lpft_10x.sh):
+# Shared pieces of the stage-2 lever scripts (stage2_1500.sh, stage2_warmup_10x.sh, lpft_10x.sh,
+# cosine_prototypes_10x.sh):
 # sourced, not run. Each script trains with tools/train.py, tests with tools/test.py and appends
 # one JSON line per seed; these functions are the parts that were the same in each.
 export PYTHONWARNINGS=ignore
@@ -24,4 +25,25 @@ val_curve() {
 # This machine's CPU signature, as the label-efficiency benchmark records it.
 machine() {
   $PY -c 'from mmseg_pixcon.utils.benchmark_report import cpu_signature; print(cpu_signature())'
+}
+
+# Stage 2 of config $2 for 1,500 iterations from the 10x sweep's stage-1 checkpoint of each seed
+# in ${@:4} (work_dirs/levers/stage1_10x_k8/8_seed<s>/stage1; the config's custom_hooks.0 is its
+# LoadStageOneHook), on the split and seed of the sweep's stage 2, then tools/test.py on the final
+# checkpoint. Runs in work_dirs/levers/$1/8_seed<s>; appends one JSON line per seed to
+# benchmarks/stage1_levers/$1.jsonl, with the extra fields $3 ('"key": value, ' pairs); skips the
+# seeds already there.
+stage2_from_10x() {
+  local name=$1 config=$2 extra=$3 out=benchmarks/stage1_levers/$1.jsonl s
+  shift 3
+  for s in "$@"; do
+    grep -q "\"seed\": $s," $out 2>/dev/null && continue
+    local w=work_dirs/levers/$name/8_seed$s
+    mkdir -p $w
+    local opts="$(data_options $s) train_cfg.max_iters=1500 train_cfg.val_interval=375 default_hooks.checkpoint.interval=1500 custom_hooks.0.checkpoint=work_dirs/levers/stage1_10x_k8/8_seed$s/stage1"
+    local start=$(date +%s)
+    $PY tools/train.py $config --work-dir $w --cfg-options $opts > $w/train.log 2>&1 || return 1
+    $PY tools/test.py $config $w/iter_1500.pth --work-dir $w/test --cfg-options $opts > $w/test.log 2>&1 || return 1
+    echo "{\"labeled\": 8, \"seed\": $s, \"stage1_iters\": 7500, \"stage2_iters\": 1500, $extra\"pixcon_miou\": $(last_miou $w/test.log), \"val_375_750_1125_1500\": \"$(val_curve $w/train.log)\", \"minutes\": $(( ($(date +%s) - start) / 60 )), \"machine\": \"$(machine)\"}" >> $out
+  done
 }

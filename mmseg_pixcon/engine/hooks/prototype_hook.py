@@ -66,77 +66,102 @@ class PrototypeHook(Hook):
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         heads = contrast_heads(model)
         loader = self.build_dataloader(runner.cfg, eval_loader)
-        device = next(model.parameters()).device
-        accumulators = {
-            name: PrototypeAccumulator(head.num_classes, head.proj_channels, head.ignore_index,
-                                       device) for name, head in heads.items()
-        }
-        was_training = model.training
-        model.eval()
-        with torch.no_grad():
-            for data in loader:
-                data = model.data_preprocessor(data, False)
-                inputs, samples = data['inputs'], data['data_samples']
-                feats = model.extract_feat(inputs)
-                for name, head in heads.items():
-                    embeddings = head.forward(feats)
-                    labels = torch.stack([
-                        labels_on_input_grid(sample, inputs.shape[2:], head.ignore_index)
-                        for sample in samples
-                    ])
-                    accumulators[name].add(embeddings, resize_labels(
-                        labels, tuple(embeddings.shape[2:]), head.align_corners))
-        model.train(was_training)
-        for name, head in heads.items():
-            prototypes, counts = accumulators[name].result()
-            head.set_prototypes(prototypes)
-            absent = torch.nonzero(counts == 0).flatten().tolist()
-            print_log(f'PrototypeHook: {name} prototypes from {len(loader.dataset)} training '
-                      f'images', logger='current')
-            if absent:
-                print_log(f'PrototypeHook: classes {absent} have no pixel in the training images '
-                          f'used; their prototype is zero (score 0)', logger='current',
-                          level=logging.WARNING)
+        set_class_prototypes(model, heads, loader)
 
     def build_dataloader(self, cfg: Config, eval_loader: str) -> DataLoader:
-        """The training images with the evaluation pipeline, batch 1, unshuffled, split over
-        ranks without repeats."""
-        train_loader = cfg.get('train_dataloader')
-        if not train_loader:
-            raise ValueError('PrototypeHook needs train_dataloader in the config: the '
-                             'prototypes are class means over the labelled training images')
-        pipeline = self.pipeline
+        """The training images with the evaluation pipeline (:func:`training_images_loader`)."""
+        return training_images_loader(cfg, eval_loader, self.pipeline, self.max_images,
+                                      self.num_workers)
+
+
+def set_class_prototypes(model: nn.Module, heads: Dict[str, nn.Module],
+                         loader: DataLoader) -> None:
+    """Runs ``model`` (eval, no gradients) over ``loader`` and gives each head in ``heads``
+    its class prototypes (``head.set_prototypes``), the normalised class means of
+    ``head.embed(features)``; logs the image count and warns about classes without pixels."""
+    device = next(model.parameters()).device
+    accumulators = {
+        name: PrototypeAccumulator(head.num_classes, head.proj_channels, head.ignore_index,
+                                   device) for name, head in heads.items()
+    }
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for data in loader:
+            data = model.data_preprocessor(data, False)
+            inputs, samples = data['inputs'], data['data_samples']
+            feats = model.extract_feat(inputs)
+            for name, head in heads.items():
+                embeddings = head.embed(feats)
+                labels = torch.stack([
+                    labels_on_input_grid(sample, inputs.shape[2:], head.ignore_index)
+                    for sample in samples
+                ])
+                accumulators[name].add(embeddings, resize_labels(
+                    labels, tuple(embeddings.shape[2:]), head.align_corners))
+    model.train(was_training)
+    for name, head in heads.items():
+        prototypes, counts = accumulators[name].result()
+        head.set_prototypes(prototypes)
+        absent = torch.nonzero(counts == 0).flatten().tolist()
+        print_log(f'{name} prototypes from {len(loader.dataset)} training images',
+                  logger='current')
+        if absent:
+            print_log(f'{name}: classes {absent} have no pixel in the training images used; '
+                      'their prototype is zero (score 0)', logger='current',
+                      level=logging.WARNING)
+
+
+def training_images_loader(cfg: Config, eval_loader: str, pipeline: Optional[List[dict]] = None,
+                           max_images: Optional[int] = None,
+                           num_workers: Optional[int] = None) -> DataLoader:
+    """The training images with the evaluation pipeline, batch 1, unshuffled, split over
+    ranks without repeats.
+
+    Args:
+        cfg: the run's config (its ``train_dataloader`` and ``eval_loader``).
+        eval_loader: ``'val_dataloader'`` or ``'test_dataloader'``, whose pipeline is used
+            unless ``pipeline`` is given.
+        pipeline: the pipeline to read the training images with.
+        max_images: only the first ``max_images`` images (all if None).
+        num_workers: dataloader workers; None takes ``train_dataloader.num_workers``.
+    """
+    train_loader = cfg.get('train_dataloader')
+    if not train_loader:
+        raise ValueError('prototypes need train_dataloader in the config: they are class '
+                         'means over the labelled training images')
+    if pipeline is None:
+        pipeline = (cfg.get(eval_loader) or {}).get('dataset', {}).get('pipeline')
         if pipeline is None:
-            pipeline = (cfg.get(eval_loader) or {}).get('dataset', {}).get('pipeline')
-            if pipeline is None:
-                raise ValueError(f'{eval_loader}.dataset.pipeline not found; give PrototypeHook '
-                                 'a pipeline=[...]')
-        leaves = list(leaf_datasets(copy.deepcopy(train_loader['dataset'])))
-        for leaf in leaves:
-            leaf['pipeline'] = copy.deepcopy(pipeline)
-        dataset = DATASETS.build(leaves[0] if len(leaves) == 1 else
-                                 dict(type='ConcatDataset', datasets=leaves))
-        if self.max_images is not None:
-            dataset = Subset(dataset, range(min(self.max_images, len(dataset))))
-        num_workers = self.num_workers
-        if num_workers is None:
-            num_workers = train_loader.get('num_workers', 0)
-        return Runner.build_dataloader(
-            dict(dataset=dataset, batch_size=1, num_workers=num_workers,
-                 sampler=dict(type='DefaultSampler', shuffle=False, round_up=False)))
+            raise ValueError(f'{eval_loader}.dataset.pipeline not found; give the hook a '
+                             'pipeline=[...]')
+    leaves = list(leaf_datasets(copy.deepcopy(train_loader['dataset'])))
+    for leaf in leaves:
+        leaf['pipeline'] = copy.deepcopy(pipeline)
+    dataset = DATASETS.build(leaves[0] if len(leaves) == 1 else
+                             dict(type='ConcatDataset', datasets=leaves))
+    if max_images is not None:
+        dataset = Subset(dataset, range(min(max_images, len(dataset))))
+    if num_workers is None:
+        num_workers = train_loader.get('num_workers', 0)
+    return Runner.build_dataloader(
+        dict(dataset=dataset, batch_size=1, num_workers=num_workers,
+             sampler=dict(type='DefaultSampler', shuffle=False, round_up=False)))
 
 
-def contrast_heads(model: nn.Module) -> Dict[str, ContrastHeadMixin]:
-    """The ContrastHeads of a segmentor by attribute path; ValueError if there is none."""
+def contrast_heads(model: nn.Module, kind: type = ContrastHeadMixin) -> Dict[str, nn.Module]:
+    """The heads of a segmentor that are a ``kind`` (by default ContrastHeads), by attribute
+    path, from ``decode_head`` and ``auxiliary_head``; ValueError if there is none."""
     heads = {}
-    if isinstance(getattr(model, 'decode_head', None), ContrastHeadMixin):
+    if isinstance(getattr(model, 'decode_head', None), kind):
         heads['decode_head'] = model.decode_head
     auxiliary = getattr(model, 'auxiliary_head', None)
     if isinstance(auxiliary, nn.ModuleList):
         heads.update({f'auxiliary_head.{i}': head for i, head in enumerate(auxiliary)
-                      if isinstance(head, ContrastHeadMixin)})
-    elif isinstance(auxiliary, ContrastHeadMixin):
+                      if isinstance(head, kind)})
+    elif isinstance(auxiliary, kind):
         heads['auxiliary_head'] = auxiliary
     if not heads:
-        raise ValueError('PrototypeHook found no ContrastHead in decode_head or auxiliary_head')
+        name = kind.__name__.removesuffix('Mixin')
+        raise ValueError(f'found no {name} in decode_head or auxiliary_head')
     return heads

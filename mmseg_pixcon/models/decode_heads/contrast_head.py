@@ -32,6 +32,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from ..grid_resize import resize_features, resize_labels
 from ..losses import PixelContrastLoss
+from .head_class import mixed_head_class
 from .projection_head import ProjectionHead
 
 CLASS_PREFIX = 'Contrast'
@@ -195,6 +196,11 @@ class ContrastHeadMixin:
             raise ValueError('no class prototypes set; add PrototypeHook to custom_hooks')
         return torch.einsum('ndhw,cd->nchw', embeddings, self.prototypes.to(embeddings.dtype))
 
+    def embed(self, inputs: Tuple[Tensor, ...]) -> Tensor:
+        """Backbone features → (N, D, h, w) unit-norm embeddings at the decoder's grid (what
+        :class:`PrototypeHook` averages)."""
+        return self.forward(inputs)
+
     def predict_by_feat(self, seg_logits: Tensor, batch_img_metas: List[dict]) -> Tensor:
         """(N, D, h, w) embeddings → class scores (N, num_classes, H, W) if prototypes are set,
         else the embeddings (N, D, H, W); resized like the stock head."""
@@ -243,20 +249,8 @@ class ContrastDepthwiseSeparableASPPHead(ContrastHeadMixin, DepthwiseSeparableAS
 
 def contrast_head_class(base: type) -> type:
     """``Contrast<Base>`` = (ContrastHeadMixin, base): one of the classes above for the stock
-    heads, else made once per base (cached in this module's namespace, so pickle finds it
-    in the process that made it)."""
-    if not (isinstance(base, type) and issubclass(base, BaseDecodeHead)):
-        raise ValueError(f'base_type must be a BaseDecodeHead subclass, got {base!r}')
-    if issubclass(base, ContrastHeadMixin):
-        raise ValueError(f'{base.__name__} is already a contrast head')
-    name = CLASS_PREFIX + base.__name__
-    made = globals().get(name)
-    if made is None or made.__bases__ != (ContrastHeadMixin, base):
-        made = globals()[name] = type(name, (ContrastHeadMixin, base), {
-            '__module__': __name__, '__qualname__': name,
-            '__doc__': f'{base.__name__} with a contrastive projection head; see '
-                       f':class:`ContrastHeadMixin`.'})
-    return made
+    heads, else made once per base (:func:`mixed_head_class`)."""
+    return mixed_head_class(ContrastHeadMixin, base, CLASS_PREFIX, globals())
 
 
 @MODELS.register_module(name='ContrastHead')

@@ -1,0 +1,50 @@
+"""PrototypeClassifierInitHook: start a cosine classifier at the stage-1 class prototypes."""
+from typing import List, Optional
+
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+
+from mmseg.registry import HOOKS
+from ...models.decode_heads.cosine_classifier_head import CosineClassifierHeadMixin
+from .prototype_hook import contrast_heads, set_class_prototypes, training_images_loader
+
+
+@HOOKS.register_module()
+class PrototypeClassifierInitHook(Hook):
+    """Sets the class vectors of every CosineClassifierHead to the class prototypes of the
+    weights it starts from, once, before training.
+
+    Runs in ``before_train`` after :class:`LoadStageOneHook` (lower priority), so the
+    prototypes are those of the stage-1 embedding: the normalised class means over the
+    labelled training images read with the evaluation pipeline, as :class:`PrototypeHook`
+    computes them. The first stage-2 prediction is then the stage-1 prototype readout. A
+    resumed run (``runner.iter > 0``) keeps its trained class vectors.
+
+    Args:
+        pipeline: pipeline for the training images; None takes ``val_dataloader``'s.
+        max_images: use only the first ``max_images`` training images (all if None).
+        num_workers: dataloader workers; None takes ``train_dataloader.num_workers``.
+    """
+
+    priority = 'HIGH'
+
+    def __init__(self, pipeline: Optional[List[dict]] = None, max_images: Optional[int] = None,
+                 num_workers: Optional[int] = None) -> None:
+        if max_images is not None and max_images < 1:
+            raise ValueError(f'max_images must be positive or None, got {max_images}')
+        self.pipeline = pipeline
+        self.max_images = max_images
+        self.num_workers = num_workers
+
+    def before_train(self, runner: Runner) -> None:
+        if runner.iter > 0:
+            print_log(f'PrototypeClassifierInitHook: resumed at iter {runner.iter}; keeping the '
+                      'trained class vectors', logger='current')
+            return
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        heads = contrast_heads(model, CosineClassifierHeadMixin)
+        loader = training_images_loader(runner.cfg, 'val_dataloader', self.pipeline,
+                                        self.max_images, self.num_workers)
+        set_class_prototypes(model, heads, loader)
