@@ -12,7 +12,7 @@ from tiny_segmentors import (NUM_CLASSES, build, dataset_cfg, head_cfg, runner_k
 from mmseg.registry import DATASETS, METRICS
 from mmseg.structures import SegDataSample
 from mmseg_pixcon.engine.hooks import PrototypeHook
-from mmseg_pixcon.engine.hooks.prototype_hook import contrast_heads
+from mmseg_pixcon.engine.hooks.prototype_hook import heads_of_kind
 from mmseg_pixcon.evaluation import PrototypeAccumulator, labels_on_input_grid
 from mmseg_pixcon.models.grid_resize import resize_labels
 
@@ -111,10 +111,10 @@ def test_dataloader_reads_training_images_with_eval_pipeline(tmp_path):
 def test_contrast_heads_found_in_decode_and_auxiliary_heads():
     aux = head_cfg('FCNHead', contrast=True, in_channels=32, in_index=2)
     joint = build(segmentor_cfg(head_cfg('FCNHead', contrast=False), auxiliary_head=[aux, aux]))
-    assert list(contrast_heads(joint)) == ['auxiliary_head.0', 'auxiliary_head.1']
-    assert list(contrast_heads(build(STAGE_ONE))) == ['decode_head']
+    assert list(heads_of_kind(joint)) == ['auxiliary_head.0', 'auxiliary_head.1']
+    assert list(heads_of_kind(build(STAGE_ONE))) == ['decode_head']
     with pytest.raises(ValueError, match='no ContrastHead'):
-        contrast_heads(build(segmentor_cfg(head_cfg('FCNHead', contrast=False))))
+        heads_of_kind(build(segmentor_cfg(head_cfg('FCNHead', contrast=False))))
 
 
 def hand_prototypes(model, data_root) -> torch.Tensor:

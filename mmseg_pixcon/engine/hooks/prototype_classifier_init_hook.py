@@ -8,7 +8,7 @@ from mmengine.runner import Runner
 
 from mmseg.registry import HOOKS
 from ...models.decode_heads.cosine_classifier_head import CosineClassifierHeadMixin
-from .prototype_hook import contrast_heads, set_class_prototypes, training_images_loader
+from .prototype_hook import heads_of_kind, set_class_prototypes, training_images_loader
 
 
 @HOOKS.register_module()
@@ -44,7 +44,7 @@ class PrototypeClassifierInitHook(Hook):
                       'trained class vectors', logger='current')
             return
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        heads = contrast_heads(model, CosineClassifierHeadMixin)
+        heads = heads_of_kind(model, CosineClassifierHeadMixin)
         loader = training_images_loader(runner.cfg, 'val_dataloader', self.pipeline,
                                         self.max_images, self.num_workers)
         set_class_prototypes(model, heads, loader)

@@ -64,7 +64,7 @@ class PrototypeHook(Hook):
     def update_prototypes(self, runner: Runner, eval_loader: str) -> None:
         """Computes the prototypes and sets them on the model's ContrastHeads."""
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        heads = contrast_heads(model)
+        heads = heads_of_kind(model)
         loader = self.build_dataloader(runner.cfg, eval_loader)
         set_class_prototypes(model, heads, loader)
 
@@ -149,7 +149,7 @@ def training_images_loader(cfg: Config, eval_loader: str, pipeline: Optional[Lis
              sampler=dict(type='DefaultSampler', shuffle=False, round_up=False)))
 
 
-def contrast_heads(model: nn.Module, kind: type = ContrastHeadMixin) -> Dict[str, nn.Module]:
+def heads_of_kind(model: nn.Module, kind: type = ContrastHeadMixin) -> Dict[str, nn.Module]:
     """The heads of a segmentor that are a ``kind`` (by default ContrastHeads), by attribute
     path, from ``decode_head`` and ``auxiliary_head``; ValueError if there is none."""
     heads = {}
