@@ -21,12 +21,16 @@ def test_logits_are_cosines_over_temperature():
         embeddings = head(x)
     assert embeddings.shape == (2, 5, 3, 3)
     torch.testing.assert_close(embeddings.norm(dim=1), torch.ones(2, 3, 3))
-    # class 0 points at pixel (0, 0, 0), class 1 away from it, class 2 is left all zero
+    # class 0 points at pixel (0, 0, 0), class 1 away from it; class 2 has no prototype (a
+    # zero row) and keeps its vector
     target = embeddings[0, :, 0, 0]
+    kept = head.class_vectors[2].detach().clone()
     head.set_class_vectors(torch.stack([3 * target, -target, torch.zeros(5)]))
+    torch.testing.assert_close(head.class_vectors[2].detach(), kept)
     logits = head(x)
     assert logits.shape == (2, 3, 3, 3)
-    torch.testing.assert_close(logits[0, :, 0, 0], torch.tensor([10.0, -10.0, 0.0]))
+    torch.testing.assert_close(logits[0, :2, 0, 0], torch.tensor([10.0, -10.0]))
+    torch.testing.assert_close(logits[0, 2, 0, 0], (target @ kept) / TEMPERATURE)
     assert logits.abs().max() <= 1 / TEMPERATURE + 1e-4
     with pytest.raises(ValueError, match=r'\(3, 5\)'):
         head.set_class_vectors(torch.zeros(3, 4))
@@ -34,14 +38,20 @@ def test_logits_are_cosines_over_temperature():
         CosineClassifier(4, num_classes=3, temperature=0)
 
 
-def test_builder_wraps_stock_heads_and_trains_with_cross_entropy():
-    head = MODELS.build(dict(head_cfg('PSPHead', contrast=False), **CONTRAST,
-                             type='CosineClassifierHead', base_type='PSPHead'))
+def test_builder_wraps_stock_heads_and_refuses_what_it_cannot_score():
+    cfg = dict(head_cfg('PSPHead', contrast=False), **CONTRAST, type='CosineClassifierHead',
+               base_type='PSPHead')
+    head = MODELS.build(cfg)
     assert type(head).__name__ == 'CosineClassifierPSPHead'
     assert isinstance(head, CosineClassifierHeadMixin)
     assert isinstance(head.conv_seg, CosineClassifier)
+    assert head.conv_seg.class_vectors.shape == (NUM_CLASSES, CONTRAST['proj_channels'])
     with pytest.raises(ValueError, match='not registered'):
         MODELS.build(dict(type='CosineClassifierHead', base_type='NoSuchHead'))
+    binary = dict(cfg, num_classes=2, out_channels=1,
+                  loss_decode=dict(CE_LOSS, use_sigmoid=True))
+    with pytest.raises(ValueError, match='out_channels=1'):
+        MODELS.build(binary)
 
 
 def stage_two_head() -> dict:
@@ -81,4 +91,12 @@ def test_stage_two_starts_at_the_stage_one_prototype_readout(tmp_path):
     assert logits.shape == (2, NUM_CLASSES, 4, 4)
     torch.testing.assert_close(logits * TEMPERATURE, scores, atol=1e-5, rtol=1e-5)
     stage_two.train()  # before_train again: the hooks redo their work, then 3 CE steps
-    assert not torch.allclose(two.decode_head.conv_seg.class_vectors, vectors)
+    trained = two.decode_head.conv_seg.class_vectors.detach().clone()
+    assert not torch.allclose(trained, vectors)
+    # a run started from a stage-2 checkpoint (load_from) keeps its class vectors
+    two.decode_head.conv_seg.class_vectors.data.zero_()
+    stage_two.cfg.load_from = str(tmp_path / 's2' / 'iter_3.pth')
+    init_hook = next(hook for hook in stage_two.hooks
+                     if type(hook).__name__ == 'PrototypeClassifierInitHook')
+    init_hook.before_train(stage_two)
+    assert torch.equal(two.decode_head.conv_seg.class_vectors, torch.zeros_like(trained))

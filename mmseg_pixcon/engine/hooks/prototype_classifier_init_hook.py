@@ -20,7 +20,8 @@ class PrototypeClassifierInitHook(Hook):
     prototypes are those of the stage-1 embedding: the normalised class means over the
     labelled training images read with the evaluation pipeline, as :class:`PrototypeHook`
     computes them. The first stage-2 prediction is then the stage-1 prototype readout. A
-    resumed run (``runner.iter > 0``) keeps its trained class vectors.
+    resumed run (``runner.iter > 0``) and one started from ``load_from`` (a stage-2 checkpoint)
+    keep their class vectors.
 
     Args:
         pipeline: pipeline for the training images; None takes ``val_dataloader``'s.
@@ -39,12 +40,14 @@ class PrototypeClassifierInitHook(Hook):
         self.num_workers = num_workers
 
     def before_train(self, runner: Runner) -> None:
-        if runner.iter > 0:
-            print_log(f'PrototypeClassifierInitHook: resumed at iter {runner.iter}; keeping the '
-                      'trained class vectors', logger='current')
+        if runner.iter > 0 or runner.cfg.get('load_from'):
+            start = f'resumed at iter {runner.iter}' if runner.iter > 0 else \
+                f'started from load_from={runner.cfg.load_from!r}'
+            print_log(f'PrototypeClassifierInitHook: {start}; keeping its class vectors',
+                      logger='current')
             return
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         heads = heads_of_kind(model, CosineClassifierHeadMixin)
         loader = training_images_loader(runner.cfg, 'val_dataloader', self.pipeline,
                                         self.max_images, self.num_workers)
-        set_class_prototypes(model, heads, loader)
+        set_class_prototypes(model, heads, loader, 'PrototypeClassifierInitHook')

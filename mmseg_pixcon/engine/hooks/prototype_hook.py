@@ -74,11 +74,12 @@ class PrototypeHook(Hook):
                                       self.num_workers)
 
 
-def set_class_prototypes(model: nn.Module, heads: Dict[str, nn.Module],
-                         loader: DataLoader) -> None:
+def set_class_prototypes(model: nn.Module, heads: Dict[str, nn.Module], loader: DataLoader,
+                         log_prefix: str = 'PrototypeHook') -> None:
     """Runs ``model`` (eval, no gradients) over ``loader`` and gives each head in ``heads``
     its class prototypes (``head.set_prototypes``), the normalised class means of
-    ``head.embed(features)``; logs the image count and warns about classes without pixels."""
+    ``head.embed(features)``; logs the image count and warns about classes without pixels,
+    each line starting with ``log_prefix``."""
     device = next(model.parameters()).device
     accumulators = {
         name: PrototypeAccumulator(head.num_classes, head.proj_channels, head.ignore_index,
@@ -104,11 +105,12 @@ def set_class_prototypes(model: nn.Module, heads: Dict[str, nn.Module],
         prototypes, counts = accumulators[name].result()
         head.set_prototypes(prototypes)
         absent = torch.nonzero(counts == 0).flatten().tolist()
-        print_log(f'{name} prototypes from {len(loader.dataset)} training images',
-                  logger='current')
+        print_log(f'{log_prefix}: {name} prototypes from {len(loader.dataset)} training '
+                  'images', logger='current')
         if absent:
-            print_log(f'{name}: classes {absent} have no pixel in the training images used; '
-                      'their prototype is zero (score 0)', logger='current',
+            print_log(f'{log_prefix}: {name}: classes {absent} have no pixel in the training '
+                      'images used; they get no prototype (a ContrastHead scores them 0, a '
+                      'CosineClassifierHead keeps their class vector)', logger='current',
                       level=logging.WARNING)
 
 

@@ -79,12 +79,16 @@ class CosineClassifier(ProjectionHead):
             self._embedding_only = False
 
     def set_class_vectors(self, vectors: Tensor) -> None:
-        """Overwrites the (C, D) class vectors (normalised; an all-zero row stays zero)."""
+        """Overwrites the (C, D) class vectors with ``vectors`` normalised, except its all-zero
+        rows (a class without pixels has no prototype): those classes keep their vector, as a
+        zero vector would take a ~1e12 gradient through the normalisation."""
         if vectors.shape != self.class_vectors.shape:
             raise ValueError(f'class vectors must be {tuple(self.class_vectors.shape)} '
                              f'(num_classes, channels), got {tuple(vectors.shape)}')
+        vectors = vectors.to(self.class_vectors)
+        given = vectors.abs().sum(dim=1) > 0
         with torch.no_grad():
-            self.class_vectors.copy_(F.normalize(vectors.float(), dim=1))
+            self.class_vectors[given] = F.normalize(vectors[given], dim=1)
 
 
 class CosineClassifierHeadMixin:
@@ -104,6 +108,10 @@ class CosineClassifierHeadMixin:
                  proj_norm_cfg: Optional[dict] = None, temperature: float = 0.07,
                  **kwargs) -> None:
         super().__init__(**kwargs)
+        if self.out_channels != self.num_classes:
+            raise ValueError(f'CosineClassifierHead scores each of the {self.num_classes} '
+                             f'classes with a softmax; out_channels={self.out_channels} (a '
+                             'sigmoid head) is not supported')
         self.proj_channels = proj_channels
         self.conv_seg = CosineClassifier(self.channels, self.num_classes, proj_channels,
                                          num_proj_convs, temperature, norm_cfg=proj_norm_cfg,
@@ -115,7 +123,8 @@ class CosineClassifierHeadMixin:
             return self.forward(inputs)
 
     def set_prototypes(self, prototypes: Tensor) -> None:
-        """Starts the class vectors at (C, D) class prototypes."""
+        """Starts the class vectors at (C, D) class prototypes (all-zero rows, classes without
+        pixels, keep their vector)."""
         self.conv_seg.set_class_vectors(prototypes)
 
 
