@@ -1,18 +1,15 @@
 """PrototypeClassifierInitHook: start a cosine classifier at the stage-1 class prototypes."""
-from typing import List, Optional
-
-from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mmseg.registry import HOOKS
 from ...models.decode_heads.cosine_classifier_head import CosineClassifierHeadMixin
-from .prototype_hook import heads_of_kind, set_class_prototypes, training_images_loader
+from .prototype_hook import TrainingImagesHook, heads_of_kind, set_class_prototypes
 
 
 @HOOKS.register_module()
-class PrototypeClassifierInitHook(Hook):
+class PrototypeClassifierInitHook(TrainingImagesHook):
     """Sets the class vectors of every CosineClassifierHead to the class prototypes of the
     weights it starts from, once, before training.
 
@@ -23,21 +20,10 @@ class PrototypeClassifierInitHook(Hook):
     resumed run (``runner.iter > 0``) and one started from ``load_from`` (a stage-2 checkpoint)
     keep their class vectors.
 
-    Args:
-        pipeline: pipeline for the training images; None takes ``val_dataloader``'s.
-        max_images: use only the first ``max_images`` training images (all if None).
-        num_workers: dataloader workers; None takes ``train_dataloader.num_workers``.
+    Args: those of :class:`TrainingImagesHook` (``pipeline`` None takes ``val_dataloader``'s).
     """
 
     priority = 'HIGH'
-
-    def __init__(self, pipeline: Optional[List[dict]] = None, max_images: Optional[int] = None,
-                 num_workers: Optional[int] = None) -> None:
-        if max_images is not None and max_images < 1:
-            raise ValueError(f'max_images must be positive or None, got {max_images}')
-        self.pipeline = pipeline
-        self.max_images = max_images
-        self.num_workers = num_workers
 
     def before_train(self, runner: Runner) -> None:
         if runner.iter > 0 or runner.cfg.get('load_from'):
@@ -48,6 +34,5 @@ class PrototypeClassifierInitHook(Hook):
             return
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         heads = heads_of_kind(model, CosineClassifierHeadMixin)
-        loader = training_images_loader(runner.cfg, 'val_dataloader', self.pipeline,
-                                        self.max_images, self.num_workers)
+        loader = self.build_dataloader(runner.cfg, 'val_dataloader')
         set_class_prototypes(model, heads, loader, 'PrototypeClassifierInitHook')

@@ -19,8 +19,55 @@ from ...models.grid_resize import resize_labels
 from ...utils.data_root import leaf_datasets
 
 
+class TrainingImagesHook(Hook):
+    """A hook that reads the labelled training images with an evaluation pipeline (for class
+    prototypes): its arguments and :meth:`build_dataloader`.
+
+    Args:
+        max_images: use only the first ``max_images`` training images (all if None).
+        pipeline: pipeline for the training images; None takes the evaluation dataloader's.
+        num_workers: dataloader workers; None takes ``train_dataloader.num_workers``.
+    """
+
+    def __init__(self, max_images: Optional[int] = None, pipeline: Optional[List[dict]] = None,
+                 num_workers: Optional[int] = None) -> None:
+        if max_images is not None and max_images < 1:
+            raise ValueError(f'max_images must be positive or None, got {max_images}')
+        self.max_images = max_images
+        self.pipeline = pipeline
+        self.num_workers = num_workers
+
+    def build_dataloader(self, cfg: Config, eval_loader: str) -> DataLoader:
+        """The training images with the pipeline of ``eval_loader`` (``'val_dataloader'`` or
+        ``'test_dataloader'``) unless the hook has its own, batch 1, unshuffled, split over
+        ranks without repeats."""
+        train_loader = cfg.get('train_dataloader')
+        if not train_loader:
+            raise ValueError('prototypes need train_dataloader in the config: they are class '
+                             'means over the labelled training images')
+        pipeline = self.pipeline
+        if pipeline is None:
+            pipeline = (cfg.get(eval_loader) or {}).get('dataset', {}).get('pipeline')
+            if pipeline is None:
+                raise ValueError(f'{eval_loader}.dataset.pipeline not found; give '
+                                 f'{type(self).__name__} a pipeline=[...]')
+        leaves = list(leaf_datasets(copy.deepcopy(train_loader['dataset'])))
+        for leaf in leaves:
+            leaf['pipeline'] = copy.deepcopy(pipeline)
+        dataset = DATASETS.build(leaves[0] if len(leaves) == 1 else
+                                 dict(type='ConcatDataset', datasets=leaves))
+        if self.max_images is not None:
+            dataset = Subset(dataset, range(min(self.max_images, len(dataset))))
+        num_workers = self.num_workers
+        if num_workers is None:
+            num_workers = train_loader.get('num_workers', 0)
+        return Runner.build_dataloader(
+            dict(dataset=dataset, batch_size=1, num_workers=num_workers,
+                 sampler=dict(type='DefaultSampler', shuffle=False, round_up=False)))
+
+
 @HOOKS.register_module()
-class PrototypeHook(Hook):
+class PrototypeHook(TrainingImagesHook):
     """Sets the class prototypes of every ContrastHead of the model before each val/test epoch.
 
     A prototype is the normalised mean embedding of a class over the labelled training images
@@ -47,14 +94,6 @@ class PrototypeHook(Hook):
 
     priority = 'NORMAL'
 
-    def __init__(self, max_images: Optional[int] = None, pipeline: Optional[List[dict]] = None,
-                 num_workers: Optional[int] = None) -> None:
-        if max_images is not None and max_images < 1:
-            raise ValueError(f'max_images must be positive or None, got {max_images}')
-        self.max_images = max_images
-        self.pipeline = pipeline
-        self.num_workers = num_workers
-
     def before_val_epoch(self, runner: Runner) -> None:
         self.update_prototypes(runner, 'val_dataloader')
 
@@ -67,11 +106,6 @@ class PrototypeHook(Hook):
         heads = heads_of_kind(model)
         loader = self.build_dataloader(runner.cfg, eval_loader)
         set_class_prototypes(model, heads, loader)
-
-    def build_dataloader(self, cfg: Config, eval_loader: str) -> DataLoader:
-        """The training images with the evaluation pipeline (:func:`training_images_loader`)."""
-        return training_images_loader(cfg, eval_loader, self.pipeline, self.max_images,
-                                      self.num_workers)
 
 
 def set_class_prototypes(model: nn.Module, heads: Dict[str, nn.Module], loader: DataLoader,
@@ -112,43 +146,6 @@ def set_class_prototypes(model: nn.Module, heads: Dict[str, nn.Module], loader: 
                       'images used; they get no prototype (a ContrastHead scores them 0, a '
                       'CosineClassifierHead keeps their class vector)', logger='current',
                       level=logging.WARNING)
-
-
-def training_images_loader(cfg: Config, eval_loader: str, pipeline: Optional[List[dict]] = None,
-                           max_images: Optional[int] = None,
-                           num_workers: Optional[int] = None) -> DataLoader:
-    """The training images with the evaluation pipeline, batch 1, unshuffled, split over
-    ranks without repeats.
-
-    Args:
-        cfg: the run's config (its ``train_dataloader`` and ``eval_loader``).
-        eval_loader: ``'val_dataloader'`` or ``'test_dataloader'``, whose pipeline is used
-            unless ``pipeline`` is given.
-        pipeline: the pipeline to read the training images with.
-        max_images: only the first ``max_images`` images (all if None).
-        num_workers: dataloader workers; None takes ``train_dataloader.num_workers``.
-    """
-    train_loader = cfg.get('train_dataloader')
-    if not train_loader:
-        raise ValueError('prototypes need train_dataloader in the config: they are class '
-                         'means over the labelled training images')
-    if pipeline is None:
-        pipeline = (cfg.get(eval_loader) or {}).get('dataset', {}).get('pipeline')
-        if pipeline is None:
-            raise ValueError(f'{eval_loader}.dataset.pipeline not found; give the hook a '
-                             'pipeline=[...]')
-    leaves = list(leaf_datasets(copy.deepcopy(train_loader['dataset'])))
-    for leaf in leaves:
-        leaf['pipeline'] = copy.deepcopy(pipeline)
-    dataset = DATASETS.build(leaves[0] if len(leaves) == 1 else
-                             dict(type='ConcatDataset', datasets=leaves))
-    if max_images is not None:
-        dataset = Subset(dataset, range(min(max_images, len(dataset))))
-    if num_workers is None:
-        num_workers = train_loader.get('num_workers', 0)
-    return Runner.build_dataloader(
-        dict(dataset=dataset, batch_size=1, num_workers=num_workers,
-             sampler=dict(type='DefaultSampler', shuffle=False, round_up=False)))
 
 
 def heads_of_kind(model: nn.Module, kind: type = ContrastHeadMixin) -> Dict[str, nn.Module]:

@@ -247,7 +247,7 @@ class ContrastDepthwiseSeparableASPPHead(ContrastHeadMixin, DepthwiseSeparableAS
     """DepthwiseSeparableASPPHead (DeepLabV3+) with a contrastive projection head."""
 
 
-def contrast_head_class(base: type) -> type:
+def contrast_head_class(base: Union[str, type]) -> type:
     """``Contrast<Base>`` = (ContrastHeadMixin, base): one of the classes above for the stock
     heads, else made once per base (:func:`mixed_head_class`)."""
     return mixed_head_class(ContrastHeadMixin, base, CLASS_PREFIX, globals())
@@ -263,10 +263,7 @@ def ContrastHead(base_type: Union[str, type], **kwargs) -> BaseDecodeHead:  # no
         base_type: a decode head registered in mmseg's MODELS (name) or the class itself.
         **kwargs: :class:`ContrastHeadMixin`'s arguments and the stock head's.
     """
-    base = MODELS.get(base_type) if isinstance(base_type, str) else base_type
-    if base is None:
-        raise ValueError(f'base_type {base_type!r} is not registered in mmseg MODELS')
-    return contrast_head_class(base)(**kwargs)
+    return contrast_head_class(base_type)(**kwargs)
 
 
 __all__ = ['ContrastASPPHead', 'ContrastDepthwiseSeparableASPPHead', 'ContrastFCNHead',

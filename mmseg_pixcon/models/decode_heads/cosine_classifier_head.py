@@ -136,10 +136,8 @@ def CosineClassifierHead(base_type: Union[str, type], **kwargs) -> BaseDecodeHea
         base_type: a decode head registered in mmseg's MODELS (name) or the class itself.
         **kwargs: :class:`CosineClassifierHeadMixin`'s arguments and the stock head's.
     """
-    base = MODELS.get(base_type) if isinstance(base_type, str) else base_type
-    if base is None:
-        raise ValueError(f'base_type {base_type!r} is not registered in mmseg MODELS')
-    return mixed_head_class(CosineClassifierHeadMixin, base, CLASS_PREFIX, globals())(**kwargs)
+    return mixed_head_class(CosineClassifierHeadMixin, base_type, CLASS_PREFIX,
+                            globals())(**kwargs)
 
 
 __all__ = ['CosineClassifier', 'CosineClassifierHead', 'CosineClassifierHeadMixin']
