@@ -12,7 +12,7 @@ C=benchmarks/stage1_levers/configs/finetune_cosine_prototypes.py
 OUT=benchmarks/stage1_levers/bn_stats_10x.jsonl
 ITERS=${ITERS:-50}
 for s in "$@"; do
-  grep -q "\"seed\": $s," $OUT 2>/dev/null && continue
+  recorded $OUT $s && continue
   W=work_dirs/levers/bn_stats_10x/8_seed$s
   mkdir -p $W
   $PY tools/train.py $C --work-dir $W --cfg-options $(data_options $s) optim_wrapper.optimizer.lr=0 \

@@ -29,6 +29,26 @@ machine() {
   $PY -c 'from mmseg_pixcon.utils.benchmark_report import cpu_signature; print(cpu_signature())'
 }
 
+# Whether the JSON-lines file $1 already has a record of seed $2 (a restart skips that seed).
+recorded() {
+  grep -q "\"seed\": $2," $1 2>/dev/null
+}
+
+# tools/train.py with config $1 in the work dir $2 under the cfg-options $4, then tools/test.py
+# on its final checkpoint (iteration $3); their logs: $2/train.log, $2/test.log.
+train_and_test() {
+  mkdir -p $2
+  $PY tools/train.py $1 --work-dir $2 --cfg-options $4 > $2/train.log 2>&1 || return 1
+  $PY tools/test.py $1 $2/iter_$3.pth --work-dir $2/test --cfg-options $4 > $2/test.log 2>&1
+}
+
+# The closing fields of the JSON record of the train_and_test run in $1, started at $4 (seconds
+# since the epoch): the test mIoU under the key $2, the val curve under the key $3, minutes,
+# machine, and the closing brace.
+run_fields() {
+  echo "\"$2\": $(last_miou $1/test.log), \"$3\": \"$(val_curve $1/train.log)\", \"minutes\": $(( ($(date +%s) - $4) / 60 )), \"machine\": \"$(machine)\"}"
+}
+
 # Stage 2 of config $2 for 1,500 iterations from the 10x sweep's stage-1 checkpoint of each seed
 # in ${@:4} (work_dirs/levers/stage1_10x_k8/8_seed<s>/stage1; the config's custom_hooks.0 is its
 # LoadStageOneHook), on the split and seed of the sweep's stage 2, then tools/test.py on the final
@@ -39,14 +59,10 @@ stage2_from_10x() {
   local name=$1 config=$2 extra=$3 out=benchmarks/stage1_levers/$1.jsonl s
   shift 3
   for s in "$@"; do
-    grep -q "\"seed\": $s," $out 2>/dev/null && continue
-    local w=work_dirs/levers/$name/8_seed$s
-    mkdir -p $w
-    local opts="$(data_options $s) train_cfg.max_iters=1500 train_cfg.val_interval=375 default_hooks.checkpoint.interval=1500 custom_hooks.0.checkpoint=work_dirs/levers/stage1_10x_k8/8_seed$s/stage1"
-    local start=$(date +%s)
-    $PY tools/train.py $config --work-dir $w --cfg-options $opts > $w/train.log 2>&1 || return 1
-    $PY tools/test.py $config $w/iter_1500.pth --work-dir $w/test --cfg-options $opts > $w/test.log 2>&1 || return 1
-    echo "{\"labeled\": 8, \"seed\": $s, \"stage1_iters\": 7500, \"stage2_iters\": 1500, $extra\"pixcon_miou\": $(last_miou $w/test.log), \"val_375_750_1125_1500\": \"$(val_curve $w/train.log)\", \"minutes\": $(( ($(date +%s) - start) / 60 )), \"machine\": \"$(machine)\"}" >> $out
+    recorded $out $s && continue
+    local w=work_dirs/levers/$name/8_seed$s start=$(date +%s)
+    train_and_test $config $w 1500 "$(data_options $s) train_cfg.max_iters=1500 train_cfg.val_interval=375 default_hooks.checkpoint.interval=1500 custom_hooks.0.checkpoint=work_dirs/levers/stage1_10x_k8/8_seed$s/stage1" || return 1
+    echo "{\"labeled\": 8, \"seed\": $s, \"stage1_iters\": 7500, \"stage2_iters\": 1500, $extra$(run_fields $w pixcon_miou val_375_750_1125_1500 $start)" >> $out
   done
 }
 
@@ -59,13 +75,9 @@ ce_10x() {
   local name=$1 config=$2 extra=$3 out=benchmarks/stage1_levers/$1.jsonl s
   shift 3
   for s in "$@"; do
-    grep -q "\"seed\": $s," $out 2>/dev/null && continue
-    local w=work_dirs/levers/$name/8_seed$s
-    mkdir -p $w
-    local opts="$(data_options $s) train_cfg.max_iters=9000 train_cfg.val_interval=2250 default_hooks.checkpoint.interval=9000 param_scheduler.0.begin=0 param_scheduler.0.end=9000"
-    local start=$(date +%s)
-    $PY tools/train.py $config --work-dir $w --cfg-options $opts > $w/train.log 2>&1 || return 1
-    $PY tools/test.py $config $w/iter_9000.pth --work-dir $w/test --cfg-options $opts > $w/test.log 2>&1 || return 1
-    echo "{\"labeled\": 8, \"seed\": $s, \"ce_iters\": 9000, $extra\"ce_miou\": $(last_miou $w/test.log), \"val_2250_4500_6750_9000\": \"$(val_curve $w/train.log)\", \"minutes\": $(( ($(date +%s) - start) / 60 )), \"machine\": \"$(machine)\"}" >> $out
+    recorded $out $s && continue
+    local w=work_dirs/levers/$name/8_seed$s start=$(date +%s)
+    train_and_test $config $w 9000 "$(data_options $s) train_cfg.max_iters=9000 train_cfg.val_interval=2250 default_hooks.checkpoint.interval=9000 param_scheduler.0.begin=0 param_scheduler.0.end=9000" || return 1
+    echo "{\"labeled\": 8, \"seed\": $s, \"ce_iters\": 9000, $extra$(run_fields $w ce_miou val_2250_4500_6750_9000 $start)" >> $out
   done
 }

@@ -12,7 +12,7 @@ LP=benchmarks/stage1_levers/configs/finetune_linear_probe.py
 FT=configs/pixcon/synthetic/deeplabv3plus_r18_syncity_ce.py
 OUT=benchmarks/stage1_levers/lpft_10x.jsonl
 for s in "$@"; do
-  grep -q "\"seed\": $s," $OUT 2>/dev/null && continue
+  recorded $OUT $s && continue
   S1=work_dirs/levers/stage1_10x_k8/8_seed$s/stage1
   W=work_dirs/levers/lpft_10x/8_seed$s
   mkdir -p $W

@@ -10,7 +10,7 @@ source benchmarks/stage1_levers/lever_runs.sh
 C=configs/pixcon/synthetic/deeplabv3plus_r18_syncity_pretrain.py
 OUT=benchmarks/stage1_levers/stage1_10x.jsonl
 for s in "$@"; do
-  grep -q "\"seed\": $s," $OUT 2>/dev/null && continue
+  recorded $OUT $s && continue
   W=work_dirs/levers/stage1_10x_k8/8_seed$s/stage1
   mkdir -p $W
   OPTS="$(data_options $s) train_cfg.max_iters=7500 train_cfg.val_interval=7500 default_hooks.checkpoint.interval=7500 param_scheduler.0.begin=0 param_scheduler.0.end=7500"

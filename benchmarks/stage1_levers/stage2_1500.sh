@@ -6,7 +6,7 @@ source benchmarks/stage1_levers/lever_runs.sh
 C=configs/pixcon/synthetic/deeplabv3plus_r18_syncity_finetune.py
 OUT=benchmarks/stage1_levers/stage2_1500.jsonl
 for s in 0 1 2; do
-  grep -q "\"seed\": $s," $OUT 2>/dev/null && continue
+  recorded $OUT $s && continue
   W=work_dirs/levers/stage2_1500/8_seed$s
   OPTS="$(data_options $s) train_cfg.max_iters=1500 train_cfg.val_interval=375 param_scheduler.0.end=1500 default_hooks.checkpoint.interval=1500 custom_hooks.0.checkpoint=work_dirs/label_efficiency/8_seed$s/stage1"
   start=$(date +%s)
