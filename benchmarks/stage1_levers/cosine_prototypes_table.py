@@ -1,0 +1,111 @@
+"""Per-seed and mean ± sd tables of the cosine-prototype stage 2 against its controls, every arm of a
+seed from one machine (cosine_prototypes_10x.md).
+
+A seed's arm is read from the lever scripts' JSON-lines records (stage1_10x, stage2_10x, ce_10x,
+ce_cosine_head_10x, cosine_prototypes_lr0.005_10x); where a seed has no record there, from the 10x
+sweep's own run (stage1_10x_k8.json), if that ran on the machine of the seed's cosine stage 2. A
+seed enters the tables only when all five arms come from that one machine.
+
+Usage: python benchmarks/stage1_levers/cosine_prototypes_table.py
+Prints markdown to stdout.
+"""
+import json
+import statistics
+from pathlib import Path
+from typing import Dict, List, Optional
+
+HERE = Path(__file__).parent
+# column title → (JSON-lines file, mIoU key, curve key)
+ARMS = {
+    'stage-1 proto': ('stage1_10x', 'proto_miou', None),
+    "paper's stage 2 (lr 0.05)": ('stage2_10x', 'pixcon_miou', 'val_375_750_1125_1500'),
+    'cosine at the prototypes (lr 0.005)':
+        ('cosine_prototypes_lr0.005_10x', 'pixcon_miou', 'val_375_750_1125_1500'),
+    'CE alone, stock head': ('ce_10x', 'ce_miou', 'val_2250_4500_6750_9000'),
+    'CE alone, cosine head': ('ce_cosine_head_10x', 'ce_miou', 'val_2250_4500_6750_9000'),
+}
+COSINE = 'cosine at the prototypes (lr 0.005)'
+
+
+def records(name: str) -> Dict[int, dict]:
+    """seed → the last record of seed in HERE/<name>.jsonl."""
+    path = HERE / f'{name}.jsonl'
+    lines = path.read_text().splitlines() if path.exists() else []
+    return {r['seed']: r for r in map(json.loads, filter(None, lines))}
+
+
+def sweep_arm(run: dict, name: str) -> Optional[dict]:
+    """The 10x sweep's run of a seed as a record of the lever file name, or None if the sweep
+    has no such arm (the cosine head arms)."""
+    if name == 'stage1_10x':
+        return {'proto_miou': run['proto_miou'], 'machine': run['pixcon_machine']}
+    if name == 'stage2_10x':
+        return {'pixcon_miou': run['pixcon_miou'], 'machine': run['pixcon_machine'],
+                'val_375_750_1125_1500': ' '.join(map(str, run['pixcon_curve'].values()))}
+    if name == 'ce_10x':
+        return {'ce_miou': run['ce_miou'], 'machine': run['ce_machine'],
+                'val_2250_4500_6750_9000': ' '.join(map(str, run['ce_curve'].values()))}
+    return None
+
+
+def seed_rows() -> Dict[int, Dict[str, dict]]:
+    """seed → column title → record, for the seeds with all arms on one machine."""
+    sweep = {r['seed']: r for r in json.loads((HERE / 'stage1_10x_k8.json').read_text())['settings']}
+    lever = {name: records(name) for name, _, _ in ARMS.values()}
+    rows = {}
+    for seed, cosine in sorted(lever['cosine_prototypes_lr0.005_10x'].items()):
+        row = {}
+        for title, (name, _, _) in ARMS.items():
+            record = lever[name].get(seed)
+            if record is None and seed in sweep:
+                record = sweep_arm(sweep[seed], name)
+            if record is not None and record['machine'] == cosine['machine']:
+                row[title] = record
+        if len(row) == len(ARMS):
+            rows[seed] = row
+    return rows
+
+
+def mean_sd(values: List[float], sign: str = '') -> str:
+    """'mean ± sd' (sample sd), or the mean alone for one value; sign '+' prints the mean's sign."""
+    mean = format(statistics.mean(values), sign + '.2f')
+    return mean if len(values) == 1 else f'{mean} ± {statistics.stdev(values):.2f}'
+
+
+def curve(text: str) -> str:
+    """'18.21 20.41 ...' → '18.2, 20.4, ...'."""
+    return ', '.join(f'{float(v):.1f}' for v in text.split())
+
+
+def main() -> None:
+    rows = seed_rows()
+    titles = list(ARMS)
+    print('| seed | ' + ' | '.join(titles) + ' |')
+    print('|---' * (len(titles) + 1) + '|')
+    for seed, row in rows.items():
+        cells = []
+        for title, (_, key, curve_key) in ARMS.items():
+            cell = f'{row[title][key]:.2f}'
+            if curve_key:
+                cell += f' ({curve(row[title][curve_key])})'
+            cells.append(cell)
+        print(f'| {seed} | ' + ' | '.join(cells) + ' |')
+    means = [mean_sd([row[t][ARMS[t][1]] for row in rows.values()]) for t in titles]
+    print(f'| mean ± sd ({len(rows)} seeds) | ' + ' | '.join(means) + ' |')
+    print()
+    print(f'Gains per seed ({", ".join(map(str, rows))}); mean ± sd:')
+    print()
+    baselines = ['CE alone, stock head', 'CE alone, cosine head']
+    print('| recipe | ' + ' | '.join(f'− {b}' for b in baselines) + ' |')
+    print('|---|---|---|')
+    for recipe in ['stage-1 proto', "paper's stage 2 (lr 0.05)", COSINE]:
+        cells = []
+        for base in baselines:
+            gains = [row[recipe][ARMS[recipe][1]] - row[base][ARMS[base][1]]
+                     for row in rows.values()]
+            cells.append(', '.join(f'{g:+.2f}' for g in gains) + f'; **{mean_sd(gains, "+")}**')
+        print(f'| {recipe} | ' + ' | '.join(cells) + ' |')
+
+
+if __name__ == '__main__':
+    main()
