@@ -3,8 +3,9 @@ seed from one machine (cosine_prototypes_10x.md).
 
 A seed's arm is read from the lever scripts' JSON-lines records (stage1_10x, stage2_10x, ce_10x,
 ce_cosine_head_10x, cosine_prototypes_lr0.005_10x); where a seed has no record there, from the 10x
-sweep's own run (stage1_10x_k8.json), if that ran on the machine of the seed's cosine stage 2. A
-seed enters the tables only when all five arms come from that one machine.
+sweep's own run (stage1_10x_k8.json), if that ran on the machine of the seed's cosine stage 2. Only
+arms from that one machine count; a seed enters when it has the cosine stage 2 and CE alone with
+the stock head; an arm a seed lacks shows as '—' and its means are over the seeds that have it.
 
 Usage: python benchmarks/stage1_levers/cosine_prototypes_table.py
 Prints markdown to stdout.
@@ -49,7 +50,8 @@ def sweep_arm(run: dict, name: str) -> Optional[dict]:
 
 
 def seed_rows() -> Dict[int, Dict[str, dict]]:
-    """seed → column title → record, for the seeds with all arms on one machine."""
+    """seed → column title → record (the arms on the machine of the seed's cosine stage 2), for
+    the seeds with the cosine stage 2 and CE alone, stock head."""
     sweep = {r['seed']: r for r in json.loads((HERE / 'stage1_10x_k8.json').read_text())['settings']}
     lever = {name: records(name) for name, _, _ in ARMS.values()}
     rows = {}
@@ -61,7 +63,7 @@ def seed_rows() -> Dict[int, Dict[str, dict]]:
                 record = sweep_arm(sweep[seed], name)
             if record is not None and record['machine'] == cosine['machine']:
                 row[title] = record
-        if len(row) == len(ARMS):
+        if 'CE alone, stock head' in row:
             rows[seed] = row
     return rows
 
@@ -85,15 +87,22 @@ def main() -> None:
     for seed, row in rows.items():
         cells = []
         for title, (_, key, curve_key) in ARMS.items():
+            if title not in row:
+                cells.append('—')
+                continue
             cell = f'{row[title][key]:.2f}'
             if curve_key:
                 cell += f' ({curve(row[title][curve_key])})'
             cells.append(cell)
         print(f'| {seed} | ' + ' | '.join(cells) + ' |')
-    means = [mean_sd([row[t][ARMS[t][1]] for row in rows.values()]) for t in titles]
+    means = []
+    for title in titles:
+        values = [row[title][ARMS[title][1]] for row in rows.values() if title in row]
+        count = f' ({len(values)} seeds)' if len(values) < len(rows) else ''
+        means.append(mean_sd(values) + count)
     print(f'| mean ± sd ({len(rows)} seeds) | ' + ' | '.join(means) + ' |')
     print()
-    print(f'Gains per seed ({", ".join(map(str, rows))}); mean ± sd:')
+    print('Gains per seed (in seed order, over the seeds with both arms); mean ± sd:')
     print()
     baselines = ['CE alone, stock head', 'CE alone, cosine head']
     print('| recipe | ' + ' | '.join(f'− {b}' for b in baselines) + ' |')
@@ -102,7 +111,7 @@ def main() -> None:
         cells = []
         for base in baselines:
             gains = [row[recipe][ARMS[recipe][1]] - row[base][ARMS[base][1]]
-                     for row in rows.values()]
+                     for row in rows.values() if base in row]
             cells.append(', '.join(f'{g:+.2f}' for g in gains) + f'; **{mean_sd(gains, "+")}**')
         print(f'| {recipe} | ' + ' | '.join(cells) + ' |')
 
