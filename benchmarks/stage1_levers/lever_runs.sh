@@ -7,6 +7,12 @@
 export PYTHONWARNINGS=ignore
 PY=${PY:-.venv/bin/python}
 R=data/synthetic/cityscapes
+# The stage-1 length of stage1_10x.sh and of the checkpoints stage2_from_10x starts from: 7,500
+# iterations (10x the recipe's 750) unless set, e.g. STAGE1_ITERS=15000 for 20x. STAGE1 names its
+# work dirs and records (stage1_10x, stage1_20x, ...); at another length than 10x, stage2_from_10x
+# writes its records under the name with _10x replaced by that length (cosine_prototypes_20x).
+STAGE1_ITERS=${STAGE1_ITERS:-7500}
+STAGE1=stage1_$((STAGE1_ITERS / 750))x
 
 # --cfg-options that put train/val/test on the built-in synthetic Cityscapes set, the 8-image
 # split of seed $1, and the training seed $1.
@@ -49,20 +55,21 @@ run_fields() {
   echo "\"$2\": $(last_miou $1/test.log), \"$3\": \"$(val_curve $1/train.log)\", \"minutes\": $(( ($(date +%s) - $4) / 60 )), \"machine\": \"$(machine)\"}"
 }
 
-# Stage 2 of config $2 for 1,500 iterations from the 10x sweep's stage-1 checkpoint of each seed
-# in ${@:4} (work_dirs/levers/stage1_10x_k8/8_seed<s>/stage1; the config's custom_hooks.0 is its
+# Stage 2 of config $2 for 1,500 iterations from the $STAGE1 stage-1 checkpoint of each seed
+# in ${@:4} (work_dirs/levers/${STAGE1}_k8/8_seed<s>/stage1; the config's custom_hooks.0 is its
 # LoadStageOneHook), on the split and seed of the sweep's stage 2, then tools/test.py on the final
-# checkpoint. Runs in work_dirs/levers/$1/8_seed<s>; appends one JSON line per seed to
-# benchmarks/stage1_levers/$1.jsonl, with the extra fields $3 ('"key": value, ' pairs); skips the
-# seeds already there.
+# checkpoint. Runs in work_dirs/levers/<name>/8_seed<s>, where <name> is $1 with _10x replaced by
+# the stage-1 length; appends one JSON line per seed to benchmarks/stage1_levers/<name>.jsonl, with
+# the extra fields $3 ('"key": value, ' pairs); skips the seeds already there.
 stage2_from_10x() {
-  local name=$1 config=$2 extra=$3 out=benchmarks/stage1_levers/$1.jsonl s
+  local name=${1/_10x/_${STAGE1#stage1_}} config=$2 extra=$3 s
+  local out=benchmarks/stage1_levers/$name.jsonl
   shift 3
   for s in "$@"; do
     recorded $out $s && continue
     local w=work_dirs/levers/$name/8_seed$s start=$(date +%s)
-    train_and_test $config $w 1500 "$(data_options $s) train_cfg.max_iters=1500 train_cfg.val_interval=375 default_hooks.checkpoint.interval=1500 custom_hooks.0.checkpoint=work_dirs/levers/stage1_10x_k8/8_seed$s/stage1" || return 1
-    echo "{\"labeled\": 8, \"seed\": $s, \"stage1_iters\": 7500, \"stage2_iters\": 1500, $extra$(run_fields $w pixcon_miou val_375_750_1125_1500 $start)" >> $out
+    train_and_test $config $w 1500 "$(data_options $s) train_cfg.max_iters=1500 train_cfg.val_interval=375 default_hooks.checkpoint.interval=1500 custom_hooks.0.checkpoint=work_dirs/levers/${STAGE1}_k8/8_seed$s/stage1" || return 1
+    echo "{\"labeled\": 8, \"seed\": $s, \"stage1_iters\": $STAGE1_ITERS, \"stage2_iters\": 1500, $extra$(run_fields $w pixcon_miou val_375_750_1125_1500 $start)" >> $out
   done
 }
 

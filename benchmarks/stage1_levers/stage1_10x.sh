@@ -1,20 +1,23 @@
 #!/bin/bash
 # Stage 1 of the 10x sweep (stage1_10x_k8.md) alone, for seeds whose stage-1 checkpoint is not on
-# this machine: the synthetic pretrain config for 7,500 iterations on the sweep's 8-image split and
-# seed, with the options tools/benchmark_label_efficiency.py gives it (run_recipe.schedule_options),
-# into work_dirs/levers/stage1_10x_k8/8_seed<s>/stage1, where stage2_from_10x looks. Appends the
-# stage-1 prototype mIoU and minutes to stage1_10x.jsonl; skips seeds already there.
+# this machine: the synthetic pretrain config for $STAGE1_ITERS iterations (7,500 unless set; see
+# lever_runs.sh) on the sweep's 8-image split and seed, with the options
+# tools/benchmark_label_efficiency.py gives it (run_recipe.schedule_options), into
+# work_dirs/levers/${STAGE1}_k8/8_seed<s>/stage1, where stage2_from_10x looks; the prototype mIoU
+# is read on val at every tenth of the schedule. Appends the final stage-1 prototype mIoU, the
+# curve and minutes to $STAGE1.jsonl (stage1_10x.jsonl); skips seeds already there.
 # Usage: bash benchmarks/stage1_levers/stage1_10x.sh SEED [SEED ...]
+#        STAGE1_ITERS=15000 bash benchmarks/stage1_levers/stage1_10x.sh SEED  (20x: stage1_20x.jsonl)
 cd "$(dirname "$0")/../.."
 source benchmarks/stage1_levers/lever_runs.sh
 C=configs/pixcon/synthetic/deeplabv3plus_r18_syncity_pretrain.py
-OUT=benchmarks/stage1_levers/stage1_10x.jsonl
+OUT=benchmarks/stage1_levers/$STAGE1.jsonl
 for s in "$@"; do
   recorded $OUT $s && continue
-  W=work_dirs/levers/stage1_10x_k8/8_seed$s/stage1
+  W=work_dirs/levers/${STAGE1}_k8/8_seed$s/stage1
   mkdir -p $W
-  OPTS="$(data_options $s) train_cfg.max_iters=7500 train_cfg.val_interval=7500 default_hooks.checkpoint.interval=7500 param_scheduler.0.begin=0 param_scheduler.0.end=7500"
+  OPTS="$(data_options $s) train_cfg.max_iters=$STAGE1_ITERS train_cfg.val_interval=$((STAGE1_ITERS / 10)) default_hooks.checkpoint.interval=$STAGE1_ITERS param_scheduler.0.begin=0 param_scheduler.0.end=$STAGE1_ITERS"
   start=$(date +%s)
   $PY tools/train.py $C --work-dir $W --cfg-options $OPTS > $W/train.log 2>&1 || exit 1
-  echo "{\"labeled\": 8, \"seed\": $s, \"stage1_iters\": 7500, \"proto_miou\": $(last_miou $W/train.log), \"minutes\": $(( ($(date +%s) - start) / 60 )), \"machine\": \"$(machine)\"}" >> $OUT
+  echo "{\"labeled\": 8, \"seed\": $s, \"stage1_iters\": $STAGE1_ITERS, \"proto_miou\": $(last_miou $W/train.log), \"proto_curve_tenths\": \"$(val_curve $W/train.log)\", \"minutes\": $(( ($(date +%s) - start) / 60 )), \"machine\": \"$(machine)\"}" >> $OUT
 done
