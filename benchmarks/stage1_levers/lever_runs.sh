@@ -7,12 +7,15 @@
 export PYTHONWARNINGS=ignore
 PY=${PY:-.venv/bin/python}
 R=data/synthetic/cityscapes
-# The stage-1 length of stage1_10x.sh and of the checkpoints stage2_from_10x starts from: 7,500
-# iterations (10x the recipe's 750) unless set, e.g. STAGE1_ITERS=15000 for 20x. STAGE1 names its
-# work dirs and records (stage1_10x, stage1_20x, ...); at another length than 10x, stage2_from_10x
-# writes its records under the name with _10x replaced by that length (cosine_prototypes_20x).
+# The stage 1 of stage1_10x.sh and of the checkpoints stage2_from_10x starts from: 7,500
+# iterations (10x the recipe's 750) unless STAGE1_ITERS is set (15000 for 20x), from scratch unless
+# STAGE1_INIT names an earlier stage 1 (stage1_10x: each seed starts from that run's last
+# checkpoint as weights, load_from, and its schedule starts again). STAGE1 names its work dirs and
+# records: stage1_10x, stage1_20x, stage1_10x_then_10x, ...; stage2_from_10x writes its records
+# under its name with _10x replaced by STAGE1's length (cosine_prototypes_10x_then_10x).
 STAGE1_ITERS=${STAGE1_ITERS:-7500}
-STAGE1=stage1_$((STAGE1_ITERS / 750))x
+STAGE1_INIT=${STAGE1_INIT:-}
+STAGE1=${STAGE1_INIT:-stage1}_$([ -n "$STAGE1_INIT" ] && echo then_)$((STAGE1_ITERS / 750))x
 
 # --cfg-options that put train/val/test on the built-in synthetic Cityscapes set, the 8-image
 # split of seed $1, and the training seed $1.
@@ -69,7 +72,7 @@ stage2_from_10x() {
     recorded $out $s && continue
     local w=work_dirs/levers/$name/8_seed$s start=$(date +%s)
     train_and_test $config $w 1500 "$(data_options $s) train_cfg.max_iters=1500 train_cfg.val_interval=375 default_hooks.checkpoint.interval=1500 custom_hooks.0.checkpoint=work_dirs/levers/${STAGE1}_k8/8_seed$s/stage1" || return 1
-    echo "{\"labeled\": 8, \"seed\": $s, \"stage1_iters\": $STAGE1_ITERS, \"stage2_iters\": 1500, $extra$(run_fields $w pixcon_miou val_375_750_1125_1500 $start)" >> $out
+    echo "{\"labeled\": 8, \"seed\": $s, \"stage1\": \"$STAGE1\", \"stage1_iters\": $STAGE1_ITERS, \"stage2_iters\": 1500, $extra$(run_fields $w pixcon_miou val_375_750_1125_1500 $start)" >> $out
   done
 }
 

@@ -8,6 +8,8 @@
 # curve and minutes to $STAGE1.jsonl (stage1_10x.jsonl); skips seeds already there.
 # Usage: bash benchmarks/stage1_levers/stage1_10x.sh SEED [SEED ...]
 #        STAGE1_ITERS=15000 bash benchmarks/stage1_levers/stage1_10x.sh SEED  (20x: stage1_20x.jsonl)
+#        STAGE1_INIT=stage1_10x bash benchmarks/stage1_levers/stage1_10x.sh SEED  (7,500 more from
+#        the 10x checkpoint, the schedule restarted: stage1_10x_then_10x.jsonl)
 cd "$(dirname "$0")/../.."
 source benchmarks/stage1_levers/lever_runs.sh
 C=configs/pixcon/synthetic/deeplabv3plus_r18_syncity_pretrain.py
@@ -17,7 +19,8 @@ for s in "$@"; do
   W=work_dirs/levers/${STAGE1}_k8/8_seed$s/stage1
   mkdir -p $W
   OPTS="$(data_options $s) train_cfg.max_iters=$STAGE1_ITERS train_cfg.val_interval=$((STAGE1_ITERS / 10)) default_hooks.checkpoint.interval=$STAGE1_ITERS param_scheduler.0.begin=0 param_scheduler.0.end=$STAGE1_ITERS"
+  [ -n "$STAGE1_INIT" ] && OPTS="$OPTS load_from=$(cat work_dirs/levers/${STAGE1_INIT}_k8/8_seed$s/stage1/last_checkpoint)"
   start=$(date +%s)
   $PY tools/train.py $C --work-dir $W --cfg-options $OPTS > $W/train.log 2>&1 || exit 1
-  echo "{\"labeled\": 8, \"seed\": $s, \"stage1_iters\": $STAGE1_ITERS, \"proto_miou\": $(last_miou $W/train.log), \"proto_curve_tenths\": \"$(val_curve $W/train.log)\", \"minutes\": $(( ($(date +%s) - start) / 60 )), \"machine\": \"$(machine)\"}" >> $OUT
+  echo "{\"labeled\": 8, \"seed\": $s, \"stage1_iters\": $STAGE1_ITERS, \"init\": \"$STAGE1_INIT\", \"proto_miou\": $(last_miou $W/train.log), \"proto_curve_tenths\": \"$(val_curve $W/train.log)\", \"minutes\": $(( ($(date +%s) - start) / 60 )), \"machine\": \"$(machine)\"}" >> $OUT
 done
