@@ -14,8 +14,7 @@ R=data/synthetic/cityscapes
 # records: stage1_10x, stage1_20x, stage1_10x_then_10x, ...; stage2_from_10x writes its records
 # under its name with _10x replaced by STAGE1's length (cosine_prototypes_10x_then_10x).
 STAGE1_ITERS=${STAGE1_ITERS:-7500}
-STAGE1_INIT=${STAGE1_INIT:-}
-STAGE1=${STAGE1_INIT:-stage1}_$([ -n "$STAGE1_INIT" ] && echo then_)$((STAGE1_ITERS / 750))x
+STAGE1=${STAGE1_INIT:-stage1}_${STAGE1_INIT:+then_}$((STAGE1_ITERS / 750))x
 
 # --cfg-options that put train/val/test on the built-in synthetic Cityscapes set, the 8-image
 # split of seed $1, and the training seed $1.
