@@ -1,7 +1,7 @@
 # Shared pieces of the lever scripts (stage1_10x.sh, stage2_1500.sh, lpft_10x.sh,
 # bn_stats_10x.sh and, through stage2_from_10x, stage2_10x.sh, stage2_warmup_10x.sh, stage2_lr0.005_10x.sh,
-# cosine_prototypes_10x.sh, cosine_prototypes_lr0.005_10x.sh; through ce_10x, ce_10x.sh and
-# ce_cosine_head_10x.sh):
+# cosine_prototypes_10x.sh, cosine_prototypes_lr0.005_10x.sh; through ce_10x, ce_10x.sh,
+# ce_cosine_head_10x.sh and ce_10x_then_10x.sh):
 # sourced, not run. Each script trains with tools/train.py, tests with tools/test.py and appends
 # one JSON line per seed; these functions are the parts that were the same in each.
 export PYTHONWARNINGS=ignore
@@ -75,18 +75,24 @@ stage2_from_10x() {
   done
 }
 
-# CE alone with config $2 for the 10x sweep's CE schedule (9,000 iterations, val every 2,250, so
-# the 75 % value is the third) on the sweep's split and seed of each seed in ${@:4}, then
-# tools/test.py on the final checkpoint. Runs in work_dirs/levers/$1/8_seed<s>; appends one JSON
-# line per seed to benchmarks/stage1_levers/$1.jsonl, with the extra fields $3; skips the seeds
-# already there.
+# CE alone with config $2 for the 10x sweep's CE schedule (9,000 iterations unless CE_ITERS is set,
+# val at every quarter, so the 75 % value is the third) on the sweep's split and seed of each seed in
+# ${@:4}, then tools/test.py on the final checkpoint. From scratch unless CE_INIT names an earlier
+# CE run of these functions (each seed then starts from that run's last checkpoint as weights,
+# load_from, and its schedule starts again: the CE counterpart of STAGE1_INIT). Runs in
+# work_dirs/levers/$1/8_seed<s>; appends one JSON line per seed to benchmarks/stage1_levers/$1.jsonl,
+# with the extra fields $3; skips the seeds already there.
 ce_10x() {
   local name=$1 config=$2 extra=$3 out=benchmarks/stage1_levers/$1.jsonl s
+  local iters=${CE_ITERS:-9000}
+  local q=$((iters / 4))
   shift 3
   for s in "$@"; do
     recorded $out $s && continue
     local w=work_dirs/levers/$name/8_seed$s start=$(date +%s)
-    train_and_test $config $w 9000 "$(data_options $s) train_cfg.max_iters=9000 train_cfg.val_interval=2250 default_hooks.checkpoint.interval=9000 param_scheduler.0.begin=0 param_scheduler.0.end=9000" || return 1
-    echo "{\"labeled\": 8, \"seed\": $s, \"ce_iters\": 9000, $extra$(run_fields $w ce_miou val_2250_4500_6750_9000 $start)" >> $out
+    local opts="$(data_options $s) train_cfg.max_iters=$iters train_cfg.val_interval=$q default_hooks.checkpoint.interval=$iters param_scheduler.0.begin=0 param_scheduler.0.end=$iters"
+    [ -n "$CE_INIT" ] && opts="$opts load_from=$(cat work_dirs/levers/$CE_INIT/8_seed$s/last_checkpoint)"
+    train_and_test $config $w $iters "$opts" || return 1
+    echo "{\"labeled\": 8, \"seed\": $s, \"ce_iters\": $iters, ${CE_INIT:+\"init\": \"$CE_INIT\", }$extra$(run_fields $w ce_miou val_${q}_$((2 * q))_$((3 * q))_$iters $start)" >> $out
   done
 }
