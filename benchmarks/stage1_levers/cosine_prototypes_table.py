@@ -2,10 +2,11 @@
 seed from one machine (cosine_prototypes_10x.md).
 
 A seed's arm is read from the lever scripts' JSON-lines records (stage1_10x, stage2_10x, ce_10x,
-ce_cosine_head_10x, cosine_prototypes_lr0.005_10x); where a seed has no record there, from the 10x
-sweep's own run (stage1_10x_k8.json), if that ran on the machine of the seed's cosine stage 2. Only
-arms from that one machine count; a seed enters when it has the cosine stage 2 and CE alone with
-the stock head; an arm a seed lacks shows as '—' and its means are over the seeds that have it.
+ce_cosine_head_10x, cosine_prototypes_lr0.005_10x); where a seed has no record there from the
+machine of its cosine stage 2, from the 10x sweep's own run (stage1_10x_k8.json), if that ran on
+that machine. Only arms from that one machine count; a seed enters when it has the cosine stage 2
+and CE alone with the stock head; an arm a seed lacks shows as '—' and its means are over the
+seeds that have it.
 
 Usage: python benchmarks/stage1_levers/cosine_prototypes_table.py
 Prints markdown to stdout.
@@ -59,7 +60,7 @@ def seed_rows() -> Dict[int, Dict[str, dict]]:
         row = {}
         for title, (name, _, _) in ARMS.items():
             record = lever[name].get(seed)
-            if record is None and seed in sweep:
+            if (record is None or record['machine'] != cosine['machine']) and seed in sweep:
                 record = sweep_arm(sweep[seed], name)
             if record is not None and record['machine'] == cosine['machine']:
                 row[title] = record
