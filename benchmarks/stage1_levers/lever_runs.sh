@@ -22,6 +22,18 @@ data_options() {
   echo "train_dataloader.dataset.data_root=$R val_dataloader.dataset.data_root=$R test_dataloader.dataset.data_root=$R train_dataloader.dataset.ann_file=splits/train_8_seed$1.txt randomness.seed=$1"
 }
 
+# --cfg-options for a schedule of $1 iterations with val every $2 and one checkpoint at the end, the
+# config's first parameter scheduler (its poly decay) stretched over the $1 iterations.
+schedule_options() {
+  echo "train_cfg.max_iters=$1 train_cfg.val_interval=$2 default_hooks.checkpoint.interval=$1 param_scheduler.0.begin=0 param_scheduler.0.end=$1"
+}
+
+# The --cfg-option that starts a run from the last checkpoint of the work dir $1 as weights
+# (load_from: optimizer and schedule start again).
+continued_from() {
+  echo "load_from=$(cat $1/last_checkpoint)"
+}
+
 # The last mIoU printed to the log $1 (the test result of tools/test.py, the last val of train.py).
 last_miou() {
   grep -o "mIoU: [0-9.]*" "$1" | tail -1 | cut -d' ' -f2
@@ -90,8 +102,8 @@ ce_10x() {
   for s in "$@"; do
     recorded $out $s && continue
     local w=work_dirs/levers/$name/8_seed$s start=$(date +%s)
-    local opts="$(data_options $s) train_cfg.max_iters=$iters train_cfg.val_interval=$q default_hooks.checkpoint.interval=$iters param_scheduler.0.begin=0 param_scheduler.0.end=$iters"
-    [ -n "$CE_INIT" ] && opts="$opts load_from=$(cat work_dirs/levers/$CE_INIT/8_seed$s/last_checkpoint)"
+    local opts="$(data_options $s) $(schedule_options $iters $q)"
+    [ -n "$CE_INIT" ] && opts="$opts $(continued_from work_dirs/levers/$CE_INIT/8_seed$s)"
     train_and_test $config $w $iters "$opts" || return 1
     echo "{\"labeled\": 8, \"seed\": $s, \"ce_iters\": $iters, ${CE_INIT:+\"init\": \"$CE_INIT\", }$extra$(run_fields $w ce_miou val_${q}_$((2 * q))_$((3 * q))_$iters $start)" >> $out
   done

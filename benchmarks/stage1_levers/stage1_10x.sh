@@ -18,8 +18,8 @@ for s in "$@"; do
   recorded $OUT $s && continue
   W=work_dirs/levers/${STAGE1}_k8/8_seed$s/stage1
   mkdir -p $W
-  OPTS="$(data_options $s) train_cfg.max_iters=$STAGE1_ITERS train_cfg.val_interval=$((STAGE1_ITERS / 10)) default_hooks.checkpoint.interval=$STAGE1_ITERS param_scheduler.0.begin=0 param_scheduler.0.end=$STAGE1_ITERS"
-  [ -n "$STAGE1_INIT" ] && OPTS="$OPTS load_from=$(cat work_dirs/levers/${STAGE1_INIT}_k8/8_seed$s/stage1/last_checkpoint)"
+  OPTS="$(data_options $s) $(schedule_options $STAGE1_ITERS $((STAGE1_ITERS / 10)))"
+  [ -n "$STAGE1_INIT" ] && OPTS="$OPTS $(continued_from work_dirs/levers/${STAGE1_INIT}_k8/8_seed$s/stage1)"
   start=$(date +%s)
   $PY tools/train.py $C --work-dir $W --cfg-options $OPTS > $W/train.log 2>&1 || exit 1
   echo "{\"labeled\": 8, \"seed\": $s, \"stage1_iters\": $STAGE1_ITERS, \"init\": \"$STAGE1_INIT\", \"proto_miou\": $(last_miou $W/train.log), \"proto_curve_tenths\": \"$(val_curve $W/train.log)\", \"minutes\": $(( ($(date +%s) - start) / 60 )), \"machine\": \"$(machine)\"}" >> $OUT
