@@ -29,11 +29,13 @@ ARMS = {
 COSINE = 'cosine at the prototypes (lr 0.005)'
 
 
-def records(name: str) -> Dict[int, dict]:
-    """seed → the last record of seed in HERE/<name>.jsonl."""
+def records(name: str, machine: Optional[str] = None) -> Dict[int, dict]:
+    """seed → the last record of seed in HERE/<name>.jsonl (of those made on ``machine``, if
+    given: a seed rerun on another machine keeps its record of this one)."""
     path = HERE / f'{name}.jsonl'
     lines = path.read_text().splitlines() if path.exists() else []
-    return {r['seed']: r for r in map(json.loads, filter(None, lines))}
+    return {r['seed']: r for r in map(json.loads, filter(None, lines))
+            if machine is None or r['machine'] == machine}
 
 
 def sweep_arm(run: dict, name: str) -> Optional[dict]:
@@ -50,17 +52,22 @@ def sweep_arm(run: dict, name: str) -> Optional[dict]:
     return None
 
 
+def sweep_runs() -> Dict[int, dict]:
+    """seed → the 10x sweep's run (stage1_10x_k8.json)."""
+    settings = json.loads((HERE / 'stage1_10x_k8.json').read_text())['settings']
+    return {run['seed']: run for run in settings}
+
+
 def seed_rows() -> Dict[int, Dict[str, dict]]:
     """seed → column title → record (the arms on the machine of the seed's cosine stage 2), for
     the seeds with the cosine stage 2 and CE alone, stock head."""
-    sweep = {r['seed']: r for r in json.loads((HERE / 'stage1_10x_k8.json').read_text())['settings']}
-    lever = {name: records(name) for name, _, _ in ARMS.values()}
+    sweep = sweep_runs()
     rows = {}
-    for seed, cosine in sorted(lever['cosine_prototypes_lr0.005_10x'].items()):
+    for seed, cosine in sorted(records('cosine_prototypes_lr0.005_10x').items()):
         row = {}
         for title, (name, _, _) in ARMS.items():
-            record = lever[name].get(seed)
-            if (record is None or record['machine'] != cosine['machine']) and seed in sweep:
+            record = records(name, cosine['machine']).get(seed)
+            if record is None and seed in sweep:
                 record = sweep_arm(sweep[seed], name)
             if record is not None and record['machine'] == cosine['machine']:
                 row[title] = record

@@ -1,0 +1,103 @@
+"""Per-seed and mean ± sd tables of twice the 10x stage 1 against CE alone given the same
+iterations (stage1_10x_then_10x.md).
+
+Per seed, from the lever scripts' JSON-lines records: CE alone for 9,000 iterations (ce_10x_rerun,
+else ce_10x, else the 10x sweep's run in stage1_10x_k8.json) and continued to 16,500
+(ce_10x_then_10x); the stage-1 prototype readout, the paper's stage 2 and the cosine stage 2 after
+the 10x stage 1 (stage1_10x, stage2_10x, cosine_prototypes_lr0.005_10x, else the sweep's run) and
+after the 10x-then-10x one (the same names with _then_10x). A seed enters when it has every arm,
+all made on machines of one draw (ONE_DRAW); the reproductions that put those machines in one draw
+are printed below the tables.
+
+Usage: python benchmarks/stage1_levers/stage1_10x_then_10x_table.py
+Prints markdown to stdout.
+"""
+from typing import Dict, List, Optional, Sequence
+
+from cosine_prototypes_table import mean_sd, records, sweep_arm, sweep_runs
+
+# Machines whose runs of a seed reproduce each other to the digit (printed by reproductions()):
+# their runs are one draw and compare as if made on one machine.
+ONE_DRAW = (
+    'AMD EPYC (family 23, model 1, stepping 2; torch AVX2)',
+    'AMD EPYC (family 25, model 1, stepping 1; torch AVX2)',
+)
+# column title → (JSON-lines files, most preferred first; mIoU key)
+ARMS = {
+    'CE 9,000': (['ce_10x_rerun', 'ce_10x'], 'ce_miou'),
+    'CE 16,500': (['ce_10x_then_10x'], 'ce_miou'),
+    'readout 10x': (['stage1_10x'], 'proto_miou'),
+    'readout 20x': (['stage1_10x_then_10x'], 'proto_miou'),
+    "paper's stage 2 10x": (['stage2_10x'], 'pixcon_miou'),
+    "paper's stage 2 20x": (['stage2_10x_then_10x'], 'pixcon_miou'),
+    'cosine stage 2 10x': (['cosine_prototypes_lr0.005_10x'], 'pixcon_miou'),
+    'cosine stage 2 20x': (['cosine_prototypes_lr0.005_10x_then_10x'], 'pixcon_miou'),
+}
+RECIPES = ['readout', "paper's stage 2", 'cosine stage 2']
+
+
+def record_on(names: List[str], seed: int, machines: Sequence[str],
+              sweep: Dict[int, dict]) -> Optional[dict]:
+    """The seed's record from the first of ``names`` that has one made on one of ``machines``,
+    else the 10x sweep's run of that arm if it ran on one of them, else None."""
+    for name in names:
+        for machine in machines:
+            record = records(name, machine).get(seed)
+            if record is not None:
+                return record
+    fallback = sweep_arm(sweep[seed], names[-1]) if seed in sweep else None
+    return fallback if fallback is not None and fallback['machine'] in machines else None
+
+
+def seed_values() -> Dict[int, Dict[str, float]]:
+    """seed → column title → mIoU, for the seeds with every arm in ONE_DRAW."""
+    sweep = sweep_runs()
+    rows = {}
+    for seed in sorted(records('stage1_10x_then_10x')):
+        found = {title: record_on(names, seed, ONE_DRAW, sweep) for title, (names, _) in ARMS.items()}
+        if all(found.values()):
+            rows[seed] = {title: found[title][ARMS[title][1]] for title in ARMS}
+    return rows
+
+
+def reproductions() -> List[str]:
+    """'file, seed: value on the first machine, value on the second' for each seed that CE alone
+    (9,000) or the 10x stage 1 has on both machines of ONE_DRAW: the evidence for one draw."""
+    sweep = sweep_runs()
+    lines = []
+    for first, second, key in [('ce_10x', 'ce_10x_rerun', 'ce_miou'),
+                               ('stage1_10x', 'stage1_10x', 'proto_miou')]:
+        for seed, rerun in sorted(records(second, ONE_DRAW[1]).items()):
+            run = record_on([first], seed, ONE_DRAW[:1], sweep)
+            if run is not None:
+                lines.append(f'{second}, seed {seed}: {run[key]:.2f}, {rerun[key]:.2f}')
+    return lines
+
+
+def main() -> None:
+    rows = seed_values()
+    print('| seed | ' + ' | '.join(ARMS) + ' |')
+    print('|---' * (len(ARMS) + 1) + '|')
+    for seed, row in rows.items():
+        print(f'| {seed} | ' + ' | '.join(f'{row[t]:.2f}' for t in ARMS) + ' |')
+    print()
+    print(f'Gains, {len(rows)} seeds ({", ".join(map(str, rows))}); per seed, then **mean ± sd**:')
+    print()
+    print('| arm | − CE 9,000 (the 10x recipe\'s iterations) | − CE 16,500 (the 20x recipe\'s) |')
+    print('|---|---|---|')
+    for recipe in RECIPES:
+        for length in ('10x', '20x'):
+            cells = []
+            for base in ('CE 9,000', 'CE 16,500'):
+                gains = [row[f'{recipe} {length}'] - row[base] for row in rows.values()]
+                cells.append(', '.join(f'{g:+.2f}' for g in gains) + f'; **{mean_sd(gains, "+")}**')
+            print(f'| {recipe} {length} | ' + ' | '.join(cells) + ' |')
+    print()
+    print('One draw: the same run on ' + ' and on '.join(ONE_DRAW) + ' (val mIoU):')
+    print()
+    for line in reproductions():
+        print(f'    {line}')
+
+
+if __name__ == '__main__':
+    main()
