@@ -54,7 +54,8 @@ def seed_values() -> Dict[int, Dict[str, float]]:
     sweep = sweep_runs()
     rows = {}
     for seed in sorted(records('stage1_10x_then_10x')):
-        found = {title: record_on(names, seed, ONE_DRAW, sweep) for title, (names, _) in ARMS.items()}
+        found = {title: record_on(names, seed, ONE_DRAW, sweep)
+                 for title, (names, _) in ARMS.items()}
         if all(found.values()):
             rows[seed] = {title: found[title][ARMS[title][1]] for title in ARMS}
     return rows
@@ -80,10 +81,12 @@ def main() -> None:
     print('|---' * (len(ARMS) + 1) + '|')
     for seed, row in rows.items():
         print(f'| {seed} | ' + ' | '.join(f'{row[t]:.2f}' for t in ARMS) + ' |')
+    means = [mean_sd([row[title] for row in rows.values()]) for title in ARMS]
+    print('| mean ± sd | ' + ' | '.join(means) + ' |')
     print()
     print(f'Gains, {len(rows)} seeds ({", ".join(map(str, rows))}); per seed, then **mean ± sd**:')
     print()
-    print('| arm | − CE 9,000 (the 10x recipe\'s iterations) | − CE 16,500 (the 20x recipe\'s) |')
+    print("| arm | − CE 9,000 (the 10x recipe's iterations) | − CE 16,500 (the 20x recipe's) |")
     print('|---|---|---|')
     for recipe in RECIPES:
         for length in ('10x', '20x'):
