@@ -7,7 +7,9 @@ else ce_10x, else the 10x sweep's run in stage1_10x_k8.json) and continued to 16
 the 10x stage 1 (stage1_10x, stage2_10x, cosine_prototypes_lr0.005_10x, else the sweep's run) and
 after the 10x-then-10x one (the same names with _then_10x). A seed enters when it has every arm,
 all made on machines of one draw (ONE_DRAW); the reproductions that put those machines in one draw
-are printed below the tables.
+are printed below the tables. The cosine stage 2's own control, CE alone with the cosine-classifier
+head given the same iterations (ce_cosine_head_10x_rerun, else ce_cosine_head_10x; and
+ce_cosine_head_10x_then_10x), gets a table of its own over the seeds that have it.
 
 Usage: python benchmarks/stage1_levers/stage1_10x_then_10x_table.py
 Prints markdown to stdout.
@@ -34,6 +36,12 @@ ARMS = {
     'cosine stage 2 20x': (['cosine_prototypes_lr0.005_10x_then_10x'], 'pixcon_miou'),
 }
 RECIPES = ['readout', "paper's stage 2", 'cosine stage 2']
+# The cosine stage 2's control: CE alone with the cosine-classifier head (ce_cosine_head_10x.sh,
+# then ce_10x_then_10x.sh with CE_HEAD=cosine), title → (files, mIoU key) as in ARMS.
+COSINE_HEAD = {
+    'CE cosine head 9,000': (['ce_cosine_head_10x_rerun', 'ce_cosine_head_10x'], 'ce_miou'),
+    'CE cosine head 16,500': (['ce_cosine_head_10x_then_10x'], 'ce_miou'),
+}
 
 
 def record_on(names: List[str], seed: int, machines: Sequence[str],
@@ -61,12 +69,52 @@ def seed_values() -> Dict[int, Dict[str, float]]:
     return rows
 
 
+def cosine_head_values(rows: Dict[int, Dict[str, float]]) -> Dict[int, Dict[str, float]]:
+    """seed → COSINE_HEAD title → mIoU, for the seeds of ``rows`` with both in ONE_DRAW."""
+    controls = {}
+    for seed in rows:
+        found = {title: record_on(names, seed, ONE_DRAW, {})
+                 for title, (names, _) in COSINE_HEAD.items()}
+        if all(found.values()):
+            controls[seed] = {title: found[title][COSINE_HEAD[title][1]] for title in COSINE_HEAD}
+    return controls
+
+
+def print_cosine_head(rows: Dict[int, Dict[str, float]]) -> None:
+    """The cosine stage 2 against CE alone with the cosine head given the same iterations, per
+    seed and mean ± sd, for the seeds that have that control (nothing if none has)."""
+    controls = cosine_head_values(rows)
+    if not controls:
+        return
+    pairs = [('cosine stage 2 10x', 'CE cosine head 9,000'),
+             ('cosine stage 2 20x', 'CE cosine head 16,500')]
+    titles = list(COSINE_HEAD) + [f'{arm} − {base}' for arm, base in pairs]
+    print('The cosine stage 2 against CE alone with the cosine head given the same iterations, '
+          f'seeds {", ".join(map(str, controls))}:')
+    print()
+    print('| seed | ' + ' | '.join(titles) + ' |')
+    print('|---' * (len(titles) + 1) + '|')
+    columns = {title: [] for title in titles}
+    for seed, control in controls.items():
+        values = dict(control, **{f'{arm} − {base}': rows[seed][arm] - control[base]
+                                  for arm, base in pairs})
+        for title in titles:
+            columns[title].append(values[title])
+        print(f'| {seed} | ' + ' | '.join(
+            f'{values[t]:+.2f}' if '−' in t else f'{values[t]:.2f}' for t in titles) + ' |')
+    print('| mean ± sd | ' + ' | '.join(
+        mean_sd(columns[t], '+' if '−' in t else '') for t in titles) + ' |')
+    print()
+
+
 def reproductions() -> List[str]:
     """'file, seed: value on the first machine, value on the second' for each seed that CE alone
-    (9,000) or the 10x stage 1 has on both machines of ONE_DRAW: the evidence for one draw."""
+    (9,000, either head) or the 10x stage 1 has on both machines of ONE_DRAW: the evidence for
+    one draw."""
     sweep = sweep_runs()
     lines = []
     for first, second, key in [('ce_10x', 'ce_10x_rerun', 'ce_miou'),
+                               ('ce_cosine_head_10x', 'ce_cosine_head_10x_rerun', 'ce_miou'),
                                ('stage1_10x', 'stage1_10x', 'proto_miou')]:
         for seed, rerun in sorted(records(second, ONE_DRAW[1]).items()):
             run = record_on([first], seed, ONE_DRAW[:1], sweep)
@@ -96,6 +144,7 @@ def main() -> None:
                 cells.append(', '.join(f'{g:+.2f}' for g in gains) + f'; **{mean_sd(gains, "+")}**')
             print(f'| {recipe} {length} | ' + ' | '.join(cells) + ' |')
     print()
+    print_cosine_head(rows)
     print('One draw: the same run on ' + ' and on '.join(ONE_DRAW) + ' (val mIoU):')
     print()
     for line in reproductions():
