@@ -57,53 +57,46 @@ def record_on(names: List[str], seed: int, machines: Sequence[str],
     return fallback if fallback is not None and fallback['machine'] in machines else None
 
 
+def arm_values(arms: Dict[str, tuple], seed: int,
+               sweep: Dict[int, dict]) -> Optional[Dict[str, float]]:
+    """column title → mIoU of the seed for every arm of ``arms`` (title → (files, mIoU key)), or
+    None if the seed lacks one of them in ONE_DRAW."""
+    found = {title: record_on(names, seed, ONE_DRAW, sweep) for title, (names, _) in arms.items()}
+    if not all(found.values()):
+        return None
+    return {title: found[title][key] for title, (_, key) in arms.items()}
+
+
 def seed_values() -> Dict[int, Dict[str, float]]:
     """seed → column title → mIoU, for the seeds with every arm in ONE_DRAW."""
     sweep = sweep_runs()
-    rows = {}
-    for seed in sorted(records('stage1_10x_then_10x')):
-        found = {title: record_on(names, seed, ONE_DRAW, sweep)
-                 for title, (names, _) in ARMS.items()}
-        if all(found.values()):
-            rows[seed] = {title: found[title][ARMS[title][1]] for title in ARMS}
-    return rows
-
-
-def cosine_head_values(rows: Dict[int, Dict[str, float]]) -> Dict[int, Dict[str, float]]:
-    """seed → COSINE_HEAD title → mIoU, for the seeds of ``rows`` with both in ONE_DRAW."""
-    controls = {}
-    for seed in rows:
-        found = {title: record_on(names, seed, ONE_DRAW, {})
-                 for title, (names, _) in COSINE_HEAD.items()}
-        if all(found.values()):
-            controls[seed] = {title: found[title][COSINE_HEAD[title][1]] for title in COSINE_HEAD}
-    return controls
+    rows = {seed: arm_values(ARMS, seed, sweep) for seed in sorted(records('stage1_10x_then_10x'))}
+    return {seed: row for seed, row in rows.items() if row is not None}
 
 
 def print_cosine_head(rows: Dict[int, Dict[str, float]]) -> None:
     """The cosine stage 2 against CE alone with the cosine head given the same iterations, per
-    seed and mean ± sd, for the seeds that have that control (nothing if none has)."""
-    controls = cosine_head_values(rows)
+    seed and mean ± sd, for the seeds of ``rows`` that have that control (nothing if none has)."""
+    controls = {seed: arm_values(COSINE_HEAD, seed, {}) for seed in rows}
+    controls = {seed: control for seed, control in controls.items() if control is not None}
     if not controls:
         return
     pairs = [('cosine stage 2 10x', 'CE cosine head 9,000'),
              ('cosine stage 2 20x', 'CE cosine head 16,500')]
+    gains = {seed: [rows[seed][arm] - control[base] for arm, base in pairs]
+             for seed, control in controls.items()}
     titles = list(COSINE_HEAD) + [f'{arm} − {base}' for arm, base in pairs]
     print('The cosine stage 2 against CE alone with the cosine head given the same iterations, '
           f'seeds {", ".join(map(str, controls))}:')
     print()
     print('| seed | ' + ' | '.join(titles) + ' |')
     print('|---' * (len(titles) + 1) + '|')
-    columns = {title: [] for title in titles}
     for seed, control in controls.items():
-        values = dict(control, **{f'{arm} − {base}': rows[seed][arm] - control[base]
-                                  for arm, base in pairs})
-        for title in titles:
-            columns[title].append(values[title])
-        print(f'| {seed} | ' + ' | '.join(
-            f'{values[t]:+.2f}' if '−' in t else f'{values[t]:.2f}' for t in titles) + ' |')
-    print('| mean ± sd | ' + ' | '.join(
-        mean_sd(columns[t], '+' if '−' in t else '') for t in titles) + ' |')
+        print(f'| {seed} | ' + ' | '.join([f'{v:.2f}' for v in control.values()]
+                                          + [f'{g:+.2f}' for g in gains[seed]]) + ' |')
+    means = [mean_sd([control[title] for control in controls.values()]) for title in COSINE_HEAD]
+    means += [mean_sd([gain[i] for gain in gains.values()], '+') for i in range(len(pairs))]
+    print('| mean ± sd | ' + ' | '.join(means) + ' |')
     print()
 
 
