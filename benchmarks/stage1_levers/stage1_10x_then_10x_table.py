@@ -67,9 +67,9 @@ def arm_values(arms: Dict[str, tuple], seed: int,
     return {title: found[title][key] for title, (_, key) in arms.items()}
 
 
-def seed_values() -> Dict[int, Dict[str, float]]:
-    """seed → column title → mIoU, for the seeds with every arm in ONE_DRAW."""
-    sweep = sweep_runs()
+def seed_values(sweep: Dict[int, dict]) -> Dict[int, Dict[str, float]]:
+    """seed → column title → mIoU, for the seeds with every arm in ONE_DRAW (``sweep``: the
+    10x sweep's runs, sweep_runs())."""
     rows = {seed: arm_values(ARMS, seed, sweep) for seed in sorted(records('stage1_10x_then_10x'))}
     return {seed: row for seed, row in rows.items() if row is not None}
 
@@ -100,11 +100,10 @@ def print_cosine_head(rows: Dict[int, Dict[str, float]]) -> None:
     print()
 
 
-def reproductions() -> List[str]:
+def reproductions(sweep: Dict[int, dict]) -> List[str]:
     """'file, seed: value on the first machine, value on the second' for each seed that CE alone
     (9,000, either head) or the 10x stage 1 has on both machines of ONE_DRAW: the evidence for
-    one draw."""
-    sweep = sweep_runs()
+    one draw (``sweep``: the 10x sweep's runs, sweep_runs())."""
     lines = []
     for first, second, key in [('ce_10x', 'ce_10x_rerun', 'ce_miou'),
                                ('ce_cosine_head_10x', 'ce_cosine_head_10x_rerun', 'ce_miou'),
@@ -117,7 +116,8 @@ def reproductions() -> List[str]:
 
 
 def main() -> None:
-    rows = seed_values()
+    sweep = sweep_runs()
+    rows = seed_values(sweep)
     print('| seed | ' + ' | '.join(ARMS) + ' |')
     print('|---' * (len(ARMS) + 1) + '|')
     for seed, row in rows.items():
@@ -140,7 +140,7 @@ def main() -> None:
     print_cosine_head(rows)
     print('One draw: the same run on ' + ' and on '.join(ONE_DRAW) + ' (val mIoU):')
     print()
-    for line in reproductions():
+    for line in reproductions(sweep):
         print(f'    {line}')
 
 
