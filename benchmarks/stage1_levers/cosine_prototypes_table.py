@@ -1,10 +1,10 @@
 """Per-seed and mean ± sd tables of the cosine-prototype stage 2 against its controls, every arm of a
 seed from one machine (cosine_prototypes_10x.md).
 
-A seed's arm is read from the lever scripts' JSON-lines records (stage1_10x, stage2_10x, ce_10x,
-ce_cosine_head_10x, cosine_prototypes_lr0.005_10x); where a seed has no record there from the
-machine of its cosine stage 2, from the 10x sweep's own run (stage1_10x_k8.json), if that ran on
-that machine. Only arms from that one machine count; a seed enters when it has the cosine stage 2
+A seed's arm is read from the lever scripts' JSON-lines records (stage1_10x, stage2_10x, ce_10x
+else ce_10x_rerun, ce_cosine_head_10x else ce_cosine_head_10x_rerun,
+cosine_prototypes_lr0.005_10x); where a seed has no record there from the machine of its cosine
+stage 2, from the 10x sweep's own run (stage1_10x_k8.json), if that ran on that machine. Only arms from that one machine count; a seed enters when it has the cosine stage 2
 and CE alone with the stock head; an arm a seed lacks shows as '—' and its means are over the
 seeds that have it.
 
@@ -17,14 +17,16 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 HERE = Path(__file__).parent
-# column title → (JSON-lines file, mIoU key, curve key)
+# column title → (JSON-lines files, most preferred first; mIoU key, curve key). The _rerun files
+# hold the same 9,000-iteration CE runs, made again by ce_10x_then_10x.sh before it continues them.
 ARMS = {
-    'stage-1 proto': ('stage1_10x', 'proto_miou', None),
-    "paper's stage 2 (lr 0.05)": ('stage2_10x', 'pixcon_miou', 'val_375_750_1125_1500'),
+    'stage-1 proto': (['stage1_10x'], 'proto_miou', None),
+    "paper's stage 2 (lr 0.05)": (['stage2_10x'], 'pixcon_miou', 'val_375_750_1125_1500'),
     'cosine at the prototypes (lr 0.005)':
-        ('cosine_prototypes_lr0.005_10x', 'pixcon_miou', 'val_375_750_1125_1500'),
-    'CE alone, stock head': ('ce_10x', 'ce_miou', 'val_2250_4500_6750_9000'),
-    'CE alone, cosine head': ('ce_cosine_head_10x', 'ce_miou', 'val_2250_4500_6750_9000'),
+        (['cosine_prototypes_lr0.005_10x'], 'pixcon_miou', 'val_375_750_1125_1500'),
+    'CE alone, stock head': (['ce_10x', 'ce_10x_rerun'], 'ce_miou', 'val_2250_4500_6750_9000'),
+    'CE alone, cosine head': (['ce_cosine_head_10x', 'ce_cosine_head_10x_rerun'], 'ce_miou',
+                              'val_2250_4500_6750_9000'),
 }
 COSINE = 'cosine at the prototypes (lr 0.005)'
 
@@ -40,14 +42,15 @@ def records(name: str, machine: Optional[str] = None) -> Dict[int, dict]:
 
 def sweep_arm(run: dict, name: str) -> Optional[dict]:
     """The 10x sweep's run of a seed as a record of the lever file name, or None if the sweep
-    has no such arm (the cosine head arms)."""
+    has no such arm (the cosine head arms). Its mIoUs are rounded to the two decimals that
+    mmseg logs and the lever records hold (the sweep kept them as float32, 20.959999...)."""
     if name == 'stage1_10x':
-        return {'proto_miou': run['proto_miou'], 'machine': run['pixcon_machine']}
+        return {'proto_miou': round(run['proto_miou'], 2), 'machine': run['pixcon_machine']}
     if name == 'stage2_10x':
-        return {'pixcon_miou': run['pixcon_miou'], 'machine': run['pixcon_machine'],
+        return {'pixcon_miou': round(run['pixcon_miou'], 2), 'machine': run['pixcon_machine'],
                 'val_375_750_1125_1500': ' '.join(map(str, run['pixcon_curve'].values()))}
     if name == 'ce_10x':
-        return {'ce_miou': run['ce_miou'], 'machine': run['ce_machine'],
+        return {'ce_miou': round(run['ce_miou'], 2), 'machine': run['ce_machine'],
                 'val_2250_4500_6750_9000': ' '.join(map(str, run['ce_curve'].values()))}
     return None
 
@@ -65,10 +68,11 @@ def seed_rows() -> Dict[int, Dict[str, dict]]:
     rows = {}
     for seed, cosine in sorted(records('cosine_prototypes_lr0.005_10x').items()):
         row = {}
-        for title, (name, _, _) in ARMS.items():
-            record = records(name, cosine['machine']).get(seed)
+        for title, (names, _, _) in ARMS.items():
+            found = (records(name, cosine['machine']).get(seed) for name in names)
+            record = next(filter(None, found), None)
             if record is None and seed in sweep:
-                record = sweep_arm(sweep[seed], name)
+                record = sweep_arm(sweep[seed], names[0])
             if record is not None and record['machine'] == cosine['machine']:
                 row[title] = record
         if 'CE alone, stock head' in row:
