@@ -4,8 +4,9 @@ seed from one machine (cosine_prototypes_10x.md).
 A seed's arm is read from the lever scripts' JSON-lines records (stage1_10x, stage2_10x, ce_10x
 else ce_10x_rerun, ce_cosine_head_10x else ce_cosine_head_10x_rerun,
 cosine_prototypes_lr0.005_10x); where a seed has no record there from the machine of its cosine
-stage 2, from the 10x sweep's own run (stage1_10x_k8.json), if that ran on that machine. Only arms from that one machine count; a seed enters when it has the cosine stage 2
-and CE alone with the stock head; an arm a seed lacks shows as '—' and its means are over the
+stage 2, from the 10x sweep's own run (stage1_10x_k8.json), if that ran on that machine. Only
+arms from that one machine count; a seed enters when it has the cosine stage 2 and CE alone with
+the stock head; an arm a seed lacks shows as '—' and its means are over the
 seeds that have it.
 
 Usage: python benchmarks/stage1_levers/cosine_prototypes_table.py
@@ -14,7 +15,7 @@ Prints markdown to stdout.
 import json
 import statistics
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 HERE = Path(__file__).parent
 # column title → (JSON-lines files, most preferred first; mIoU key, curve key). The _rerun files
@@ -61,6 +62,21 @@ def sweep_runs() -> Dict[int, dict]:
     return {run['seed']: run for run in settings}
 
 
+def record_on(names: List[str], seed: int, machines: Sequence[str],
+              sweep: Dict[int, dict]) -> Optional[dict]:
+    """The seed's record from the first of ``names`` that has one made on one of ``machines``,
+    else the 10x sweep's run of the first of ``names`` it has (``sweep``: sweep_runs()) if that
+    ran on one of them, else None."""
+    for name in names:
+        for machine in machines:
+            record = records(name, machine).get(seed)
+            if record is not None:
+                return record
+    fallbacks = (sweep_arm(sweep[seed], name) for name in names) if seed in sweep else ()
+    fallback = next(filter(None, fallbacks), None)
+    return fallback if fallback is not None and fallback['machine'] in machines else None
+
+
 def seed_rows() -> Dict[int, Dict[str, dict]]:
     """seed → column title → record (the arms on the machine of the seed's cosine stage 2), for
     the seeds with the cosine stage 2 and CE alone, stock head."""
@@ -69,11 +85,8 @@ def seed_rows() -> Dict[int, Dict[str, dict]]:
     for seed, cosine in sorted(records('cosine_prototypes_lr0.005_10x').items()):
         row = {}
         for title, (names, _, _) in ARMS.items():
-            found = (records(name, cosine['machine']).get(seed) for name in names)
-            record = next(filter(None, found), None)
-            if record is None and seed in sweep:
-                record = sweep_arm(sweep[seed], names[0])
-            if record is not None and record['machine'] == cosine['machine']:
+            record = record_on(names, seed, [cosine['machine']], sweep)
+            if record is not None:
                 row[title] = record
         if 'CE alone, stock head' in row:
             rows[seed] = row

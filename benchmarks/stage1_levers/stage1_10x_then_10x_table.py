@@ -14,9 +14,9 @@ ce_cosine_head_10x_then_10x), gets a table of its own over the seeds that have i
 Usage: python benchmarks/stage1_levers/stage1_10x_then_10x_table.py
 Prints markdown to stdout.
 """
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional
 
-from cosine_prototypes_table import mean_sd, records, sweep_arm, sweep_runs
+from cosine_prototypes_table import mean_sd, record_on, records, sweep_runs
 
 # Machines whose runs of a seed reproduce each other to the digit (printed by reproductions()):
 # their runs are one draw and compare as if made on one machine.
@@ -42,19 +42,6 @@ COSINE_HEAD = {
     'CE cosine head 9,000': (['ce_cosine_head_10x_rerun', 'ce_cosine_head_10x'], 'ce_miou'),
     'CE cosine head 16,500': (['ce_cosine_head_10x_then_10x'], 'ce_miou'),
 }
-
-
-def record_on(names: List[str], seed: int, machines: Sequence[str],
-              sweep: Dict[int, dict]) -> Optional[dict]:
-    """The seed's record from the first of ``names`` that has one made on one of ``machines``,
-    else the 10x sweep's run of that arm if it ran on one of them, else None."""
-    for name in names:
-        for machine in machines:
-            record = records(name, machine).get(seed)
-            if record is not None:
-                return record
-    fallback = sweep_arm(sweep[seed], names[-1]) if seed in sweep else None
-    return fallback if fallback is not None and fallback['machine'] in machines else None
 
 
 def arm_values(arms: Dict[str, tuple], seed: int,
