@@ -13,9 +13,10 @@ Usage: python benchmarks/stage1_levers/cosine_prototypes_table.py
 Prints markdown to stdout.
 """
 import json
+import math
 import statistics
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 HERE = Path(__file__).parent
 # column title → (JSON-lines files, most preferred first; mIoU key, curve key). The _rerun files
@@ -99,6 +100,50 @@ def mean_sd(values: List[float], sign: str = '') -> str:
     return mean if len(values) == 1 else f'{mean} ± {statistics.stdev(values):.2f}'
 
 
+def two_sided_p(t: float, df: int) -> float:
+    """P(|T| >= |t|) for Student's T with ``df`` (>= 1, an integer) degrees of freedom, by the
+    finite series of Abramowitz & Stegun 26.7.3 (odd df) and 26.7.4 (even df): exact, stdlib only."""
+    if df < 1 or df != int(df):
+        raise ValueError(f'degrees of freedom must be a positive integer, got {df}')
+    theta = math.atan(abs(t) / math.sqrt(df))
+    cos2 = math.cos(theta) ** 2
+    if df % 2:  # P(|T| < t) = 2/pi (theta + sin cos (1 + 2/3 cos^2 + ...)), (df - 1) / 2 terms
+        term, total = 1.0, 0.0
+        for k in range(1, (df - 1) // 2 + 1):
+            total += term
+            term *= cos2 * 2 * k / (2 * k + 1)
+        inside = 2 / math.pi * (theta + math.sin(theta) * math.cos(theta) * total)
+    else:  # P(|T| < t) = sin (1 + 1/2 cos^2 + 1*3/(2*4) cos^4 + ...), df / 2 terms
+        term, total = 1.0, 0.0
+        for k in range(1, df // 2 + 1):
+            total += term
+            term *= cos2 * (2 * k - 1) / (2 * k)
+        inside = math.sin(theta) * total
+    return min(1.0, max(0.0, 1.0 - inside))
+
+
+def paired_t(gains: Sequence[float]) -> Tuple[float, int, float]:
+    """One-sample t test of mean(gains) = 0 (the paired test of two arms over the same seeds):
+    (t, degrees of freedom n - 1, two-sided p)."""
+    if len(gains) < 2:
+        raise ValueError(f'a t test needs at least two gains, got {len(gains)}')
+    sd = statistics.stdev(gains)
+    if sd == 0:
+        raise ValueError(f'the gains {list(gains)} have no spread: t is undefined')
+    t = statistics.mean(gains) / (sd / math.sqrt(len(gains)))
+    return t, len(gains) - 1, two_sided_p(t, len(gains) - 1)
+
+
+def gain_cell(gains: List[float]) -> str:
+    """'+1.00, -0.50; **+0.25 ± 1.06** (t = 0.33, 1 df, p = 0.80)': per seed, mean ± sd in bold,
+    then the paired t test (left out below three seeds or without spread)."""
+    cell = ', '.join(f'{g:+.2f}' for g in gains) + f'; **{mean_sd(gains, "+")}**'
+    if len(gains) < 3 or statistics.stdev(gains) == 0:
+        return cell
+    t, df, p = paired_t(gains)
+    return cell + f' (t = {t:.2f}, {df} df, p = {p:.3f})'
+
+
 def curve(text: str) -> str:
     """'18.21 20.41 ...' → '18.2, 20.4, ...'."""
     return ', '.join(f'{float(v):.1f}' for v in text.split())
@@ -127,7 +172,8 @@ def main() -> None:
         means.append(mean_sd(values) + count)
     print(f'| mean ± sd ({len(rows)} seeds) | ' + ' | '.join(means) + ' |')
     print()
-    print('Gains per seed (in seed order, over the seeds with both arms); mean ± sd:')
+    print('Gains per seed (in seed order, over the seeds with both arms); mean ± sd; paired t test, '
+          'two-sided p, uncorrected for the number of comparisons:')
     print()
     baselines = ['CE alone, stock head', 'CE alone, cosine head']
     print('| recipe | ' + ' | '.join(f'− {b}' for b in baselines) + ' |')
@@ -137,7 +183,7 @@ def main() -> None:
         for base in baselines:
             gains = [row[recipe][ARMS[recipe][1]] - row[base][ARMS[base][1]]
                      for row in rows.values() if base in row]
-            cells.append(', '.join(f'{g:+.2f}' for g in gains) + f'; **{mean_sd(gains, "+")}**')
+            cells.append(gain_cell(gains))
         print(f'| {recipe} | ' + ' | '.join(cells) + ' |')
 
 

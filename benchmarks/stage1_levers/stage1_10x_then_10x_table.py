@@ -16,7 +16,8 @@ Prints markdown to stdout.
 """
 from typing import Dict, List, Optional
 
-from cosine_prototypes_table import mean_sd, record_on, records, sweep_runs
+from cosine_prototypes_table import (gain_cell, mean_sd, paired_t, record_on, records,
+                                     sweep_runs)
 
 # Machines whose runs of a seed reproduce each other to the digit (printed by reproductions()):
 # their runs are one draw and compare as if made on one machine.
@@ -84,6 +85,10 @@ def print_cosine_head(rows: Dict[int, Dict[str, float]]) -> None:
     means = [mean_sd([control[title] for control in controls.values()]) for title in COSINE_HEAD]
     means += [mean_sd([gain[i] for gain in gains.values()], '+') for i in range(len(pairs))]
     print('| mean ± sd | ' + ' | '.join(means) + ' |')
+    if len(controls) >= 3:
+        tests = [paired_t([gain[i] for gain in gains.values()]) for i in range(len(pairs))]
+        cells = [''] * len(COSINE_HEAD) + [f't = {t:.2f}, {df} df, p = {p:.3f}' for t, df, p in tests]
+        print('| paired t test (two-sided, uncorrected) | ' + ' | '.join(cells) + ' |')
     print()
 
 
@@ -112,7 +117,8 @@ def main() -> None:
     means = [mean_sd([row[title] for row in rows.values()]) for title in ARMS]
     print('| mean ± sd | ' + ' | '.join(means) + ' |')
     print()
-    print(f'Gains, {len(rows)} seeds ({", ".join(map(str, rows))}); per seed, then **mean ± sd**:')
+    print(f'Gains, {len(rows)} seeds ({", ".join(map(str, rows))}); per seed, then **mean ± sd**, '
+          'then the paired t test (two-sided p, uncorrected for the number of comparisons):')
     print()
     print("| arm | − CE 9,000 (the 10x recipe's iterations) | − CE 16,500 (the 20x recipe's) |")
     print('|---|---|---|')
@@ -121,7 +127,7 @@ def main() -> None:
             cells = []
             for base in ('CE 9,000', 'CE 16,500'):
                 gains = [row[f'{recipe} {length}'] - row[base] for row in rows.values()]
-                cells.append(', '.join(f'{g:+.2f}' for g in gains) + f'; **{mean_sd(gains, "+")}**')
+                cells.append(gain_cell(gains))
             print(f'| {recipe} {length} | ' + ' | '.join(cells) + ' |')
     print()
     print_cosine_head(rows)

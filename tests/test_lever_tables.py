@@ -1,0 +1,70 @@
+"""The paired t test the stage-1 lever tables print beside their gains
+(benchmarks/stage1_levers/cosine_prototypes_table.py: stdlib only, so checked here against
+closed forms, published critical values and scipy)."""
+import importlib.util
+import math
+from pathlib import Path
+
+import pytest
+
+TABLE = Path(__file__).parents[1] / 'benchmarks' / 'stage1_levers' / 'cosine_prototypes_table.py'
+spec = importlib.util.spec_from_file_location('cosine_prototypes_table', TABLE)
+table = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(table)
+
+
+@pytest.mark.parametrize('t', [0.3, 1.0, 2.5, 12.7])
+def test_one_degree_of_freedom_is_the_cauchy_tail(t):
+    assert table.two_sided_p(t, 1) == pytest.approx(1 - 2 * math.atan(t) / math.pi, abs=1e-12)
+
+
+@pytest.mark.parametrize('t', [0.5, 2.0, 4.303])
+def test_two_degrees_of_freedom_closed_form(t):
+    # P(|T| < t) = t / sqrt(t^2 + 2) for 2 degrees of freedom
+    assert table.two_sided_p(t, 2) == pytest.approx(1 - t / math.sqrt(t * t + 2), abs=1e-12)
+
+
+@pytest.mark.parametrize('df, t_975, t_995', [(2, 4.303, 9.925), (3, 3.182, 5.841),
+                                              (4, 2.776, 4.604), (5, 2.571, 4.032),
+                                              (10, 2.228, 3.169), (29, 2.045, 2.756)])
+def test_published_critical_values_give_five_and_one_percent(df, t_975, t_995):
+    assert table.two_sided_p(t_975, df) == pytest.approx(0.05, abs=5e-4)
+    assert table.two_sided_p(-t_995, df) == pytest.approx(0.01, abs=2e-4)
+
+
+def test_agrees_with_scipy():
+    stats = pytest.importorskip('scipy.stats')
+    for df in range(1, 31):
+        for t in (0.0, 0.1, 0.9, 1.7, 3.3, 8.0):
+            assert table.two_sided_p(t, df) == pytest.approx(2 * stats.t.sf(t, df), abs=1e-10)
+
+
+def test_zero_t_is_p_one_and_bad_degrees_of_freedom_raise():
+    assert table.two_sided_p(0.0, 4) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match='degrees of freedom'):
+        table.two_sided_p(1.0, 0)
+    with pytest.raises(ValueError, match='degrees of freedom'):
+        table.two_sided_p(1.0, 2.5)
+
+
+def test_paired_t_by_hand():
+    # mean 2, sd 1, n 3: t = 2 / (1 / sqrt 3); p = 1 - t / sqrt(t^2 + 2) on 2 degrees of freedom
+    t, df, p = table.paired_t([1.0, 2.0, 3.0])
+    assert t == pytest.approx(2 * math.sqrt(3))
+    assert df == 2
+    assert p == pytest.approx(1 - t / math.sqrt(t * t + 2))
+    t, _, p_flipped = table.paired_t([-1.0, -2.0, -3.0])
+    assert t == pytest.approx(-2 * math.sqrt(3)) and p_flipped == pytest.approx(p)
+
+
+def test_paired_t_refuses_what_has_no_t():
+    with pytest.raises(ValueError, match='at least two'):
+        table.paired_t([1.0])
+    with pytest.raises(ValueError, match='no spread'):
+        table.paired_t([0.5, 0.5, 0.5])
+
+
+def test_gain_cell_adds_the_test_from_three_seeds():
+    assert table.gain_cell([1.0, -0.5]) == '+1.00, -0.50; **+0.25 ± 1.06**'
+    three = table.gain_cell([1.0, 2.0, 3.0])
+    assert three.startswith('+1.00, +2.00, +3.00; **+2.00 ± 1.00** (t = 3.46, 2 df, p = 0.074)')
