@@ -10,7 +10,8 @@ the stock head; an arm a seed lacks shows as '—' and its means are over the
 seeds that have it.
 
 Usage: python benchmarks/stage1_levers/cosine_prototypes_table.py
-Prints markdown to stdout.
+Prints markdown to stdout. Each gain comes with the paired t test over its seeds (paired_t,
+two-sided p, uncorrected for the number of comparisons).
 """
 import json
 import math
@@ -101,9 +102,10 @@ def mean_sd(values: List[float], sign: str = '') -> str:
 
 
 def two_sided_p(t: float, df: int) -> float:
-    """P(|T| >= |t|) for Student's T with ``df`` (>= 1, an integer) degrees of freedom, by the
-    finite series of Abramowitz & Stegun 26.7.3 (odd df) and 26.7.4 (even df): exact, stdlib only."""
-    if df < 1 or df != int(df):
+    """P(|T| >= |t|) for Student's T with ``df`` (an integer >= 1) degrees of freedom, by the
+    finite series of Abramowitz & Stegun 26.7.3 (odd df) and 26.7.4 (even df): exact, stdlib
+    only."""
+    if not isinstance(df, int) or df < 1:
         raise ValueError(f'degrees of freedom must be a positive integer, got {df}')
     theta = math.atan(abs(t) / math.sqrt(df))
     cos2 = math.cos(theta) ** 2
@@ -135,8 +137,8 @@ def paired_t(gains: Sequence[float]) -> Tuple[float, int, float]:
 
 
 def gain_cell(gains: List[float]) -> str:
-    """'+1.00, -0.50; **+0.25 ± 1.06** (t = 0.33, 1 df, p = 0.80)': per seed, mean ± sd in bold,
-    then the paired t test (left out below three seeds or without spread)."""
+    """'+1.00, +2.00, +3.00; **+2.00 ± 1.00** (t = 3.46, 2 df, p = 0.074)': per seed, mean ± sd in
+    bold, then the paired t test (paired_t; left out below three seeds or without spread)."""
     cell = ', '.join(f'{g:+.2f}' for g in gains) + f'; **{mean_sd(gains, "+")}**'
     if len(gains) < 3 or statistics.stdev(gains) == 0:
         return cell
@@ -172,8 +174,8 @@ def main() -> None:
         means.append(mean_sd(values) + count)
     print(f'| mean ± sd ({len(rows)} seeds) | ' + ' | '.join(means) + ' |')
     print()
-    print('Gains per seed (in seed order, over the seeds with both arms); mean ± sd; paired t test, '
-          'two-sided p, uncorrected for the number of comparisons:')
+    print('Gains per seed (in seed order, over the seeds with both arms); mean ± sd; paired t '
+          'test, two-sided p, uncorrected for the number of comparisons:')
     print()
     baselines = ['CE alone, stock head', 'CE alone, cosine head']
     print('| recipe | ' + ' | '.join(f'− {b}' for b in baselines) + ' |')

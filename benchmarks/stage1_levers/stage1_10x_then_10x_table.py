@@ -12,7 +12,8 @@ head given the same iterations (ce_cosine_head_10x_rerun, else ce_cosine_head_10
 ce_cosine_head_10x_then_10x), gets a table of its own over the seeds that have it.
 
 Usage: python benchmarks/stage1_levers/stage1_10x_then_10x_table.py
-Prints markdown to stdout.
+Prints markdown to stdout. Each gain comes with the paired t test over its seeds
+(cosine_prototypes_table.paired_t).
 """
 from typing import Dict, List, Optional
 
@@ -87,7 +88,8 @@ def print_cosine_head(rows: Dict[int, Dict[str, float]]) -> None:
     print('| mean ± sd | ' + ' | '.join(means) + ' |')
     if len(controls) >= 3:
         tests = [paired_t([gain[i] for gain in gains.values()]) for i in range(len(pairs))]
-        cells = [''] * len(COSINE_HEAD) + [f't = {t:.2f}, {df} df, p = {p:.3f}' for t, df, p in tests]
+        cells = [''] * len(COSINE_HEAD)
+        cells += [f't = {t:.2f}, {df} df, p = {p:.3f}' for t, df, p in tests]
         print('| paired t test (two-sided, uncorrected) | ' + ' | '.join(cells) + ' |')
     print()
 
