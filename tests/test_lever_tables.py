@@ -68,3 +68,9 @@ def test_gain_cell_adds_the_test_from_three_seeds():
     assert table.gain_cell([1.0, -0.5]) == '+1.00, -0.50; **+0.25 ± 1.06**'
     three = table.gain_cell([1.0, 2.0, 3.0])
     assert three.startswith('+1.00, +2.00, +3.00; **+2.00 ± 1.00** (t = 3.46, 2 df, p = 0.074)')
+
+
+def test_t_test_text_is_empty_without_a_test():
+    assert table.t_test_text([1.0, 2.0]) == ''
+    assert table.t_test_text([0.5, 0.5, 0.5]) == ''
+    assert table.t_test_text([1.0, 2.0, 3.0]) == 't = 3.46, 2 df, p = 0.074'

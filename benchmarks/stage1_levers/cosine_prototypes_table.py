@@ -136,14 +136,21 @@ def paired_t(gains: Sequence[float]) -> Tuple[float, int, float]:
     return t, len(gains) - 1, two_sided_p(t, len(gains) - 1)
 
 
+def t_test_text(gains: List[float]) -> str:
+    """'t = 3.46, 2 df, p = 0.074': the paired t test of ``gains`` (paired_t), or '' below three
+    gains or without spread."""
+    if len(gains) < 3 or statistics.stdev(gains) == 0:
+        return ''
+    t, df, p = paired_t(gains)
+    return f't = {t:.2f}, {df} df, p = {p:.3f}'
+
+
 def gain_cell(gains: List[float]) -> str:
     """'+1.00, +2.00, +3.00; **+2.00 ± 1.00** (t = 3.46, 2 df, p = 0.074)': per seed, mean ± sd in
-    bold, then the paired t test (paired_t; left out below three seeds or without spread)."""
+    bold, then the paired t test (t_test_text; left out where that is empty)."""
     cell = ', '.join(f'{g:+.2f}' for g in gains) + f'; **{mean_sd(gains, "+")}**'
-    if len(gains) < 3 or statistics.stdev(gains) == 0:
-        return cell
-    t, df, p = paired_t(gains)
-    return cell + f' (t = {t:.2f}, {df} df, p = {p:.3f})'
+    test = t_test_text(gains)
+    return f'{cell} ({test})' if test else cell
 
 
 def curve(text: str) -> str:

@@ -13,12 +13,12 @@ ce_cosine_head_10x_then_10x), gets a table of its own over the seeds that have i
 
 Usage: python benchmarks/stage1_levers/stage1_10x_then_10x_table.py
 Prints markdown to stdout. Each gain comes with the paired t test over its seeds
-(cosine_prototypes_table.paired_t).
+(cosine_prototypes_table.t_test_text).
 """
 from typing import Dict, List, Optional
 
-from cosine_prototypes_table import (gain_cell, mean_sd, paired_t, record_on, records,
-                                     sweep_runs)
+from cosine_prototypes_table import (gain_cell, mean_sd, record_on, records, sweep_runs,
+                                     t_test_text)
 
 # Machines whose runs of a seed reproduce each other to the digit (printed by reproductions()):
 # their runs are one draw and compare as if made on one machine.
@@ -84,12 +84,12 @@ def print_cosine_head(rows: Dict[int, Dict[str, float]]) -> None:
         print(f'| {seed} | ' + ' | '.join([f'{v:.2f}' for v in control.values()]
                                           + [f'{g:+.2f}' for g in gains[seed]]) + ' |')
     means = [mean_sd([control[title] for control in controls.values()]) for title in COSINE_HEAD]
-    means += [mean_sd([gain[i] for gain in gains.values()], '+') for i in range(len(pairs))]
+    columns = [[gain[i] for gain in gains.values()] for i in range(len(pairs))]
+    means += [mean_sd(column, '+') for column in columns]
     print('| mean ± sd | ' + ' | '.join(means) + ' |')
-    if len(controls) >= 3:
-        tests = [paired_t([gain[i] for gain in gains.values()]) for i in range(len(pairs))]
-        cells = [''] * len(COSINE_HEAD)
-        cells += [f't = {t:.2f}, {df} df, p = {p:.3f}' for t, df, p in tests]
+    tests = [t_test_text(column) for column in columns]
+    if any(tests):
+        cells = [''] * len(COSINE_HEAD) + tests
         print('| paired t test (two-sided, uncorrected) | ' + ' | '.join(cells) + ' |')
     print()
 
