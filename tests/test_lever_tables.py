@@ -1,8 +1,10 @@
 """The paired t test the stage-1 lever tables print beside their gains
 (benchmarks/stage1_levers/cosine_prototypes_table.py: stdlib only, so checked here against
-closed forms, published critical values and scipy)."""
+closed forms, published critical values and scipy), and the 20x table's correlation of CE alone
+with the recipes and their gains (stage1_10x_then_10x_table.py), against hand-computed values."""
 import importlib.util
 import math
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,24 @@ def test_t_test_text_is_empty_without_a_test():
     assert table.t_test_text([1.0, 2.0]) == ''
     assert table.t_test_text([0.5, 0.5, 0.5]) == ''
     assert table.t_test_text([1.0, 2.0, 3.0]) == 't = 3.46, 2 df, p = 0.074'
+
+
+def test_correlation_with_ce_by_hand(monkeypatch):
+    # the 20x table script imports the module above by name
+    monkeypatch.setitem(sys.modules, 'cosine_prototypes_table', table)
+    path = TABLE.with_name('stage1_10x_then_10x_table.py')
+    spec_20x = importlib.util.spec_from_file_location('stage1_10x_then_10x_table', path)
+    table_20x = importlib.util.module_from_spec(spec_20x)
+    spec_20x.loader.exec_module(table_20x)
+    # CE 1, 2, 3; readout 2, 4, 6 (r +1, gain 1, 2, 3: +1); paper's 3, 2, 1 (r -1, gain 2, 0,
+    # -2: -1); cosine 1, 3, 2 (deviations -1, 1, 0 against -1, 0, 1: r = 1/2; gain 0, 1, -1: -1/2)
+    columns = {'CE 16,500': [1, 2, 3], 'readout 20x': [2, 4, 6],
+               "paper's stage 2 20x": [3, 2, 1], 'cosine stage 2 20x': [1, 3, 2]}
+    rows = {seed: {title: float(v[seed]) for title, v in columns.items()} for seed in range(3)}
+    text = table_20x.correlation_text(rows)
+    assert text.endswith("readout 20x +1.00 / +1.00, paper's stage 2 20x -1.00 / -1.00, "
+                         'cosine stage 2 20x +0.50 / -0.50.')
+    for seed in range(3):  # readout = CE + 1: its gain has no spread, so no correlation
+        rows[seed]['readout 20x'] = rows[seed]['CE 16,500'] + 1
+    assert 'readout 20x +1.00 / —,' in table_20x.correlation_text(rows)
+    assert table_20x.correlation_text({seed: rows[seed] for seed in range(2)}) == ''

@@ -13,8 +13,10 @@ ce_cosine_head_10x_then_10x), gets a table of its own over the seeds that have i
 
 Usage: python benchmarks/stage1_levers/stage1_10x_then_10x_table.py
 Prints markdown to stdout. Each gain comes with the paired t test over its seeds
-(cosine_prototypes_table.t_test_text).
+(cosine_prototypes_table.t_test_text); under the gains, the correlation over the seeds of CE alone
+given 16,500 iterations with each 20x arm and with its gain (correlation_text).
 """
+import statistics
 from typing import Dict, List, Optional
 
 from cosine_prototypes_table import (gain_cell, mean_sd, record_on, records, sweep_runs,
@@ -61,6 +63,30 @@ def seed_values(sweep: Dict[int, dict]) -> Dict[int, Dict[str, float]]:
     10x sweep's runs, sweep_runs())."""
     rows = {seed: arm_values(ARMS, seed, sweep) for seed in sorted(records('stage1_10x_then_10x'))}
     return {seed: row for seed, row in rows.items() if row is not None}
+
+
+def correlation_text(rows: Dict[int, Dict[str, float]], base: str = 'CE 16,500',
+                     length: str = '20x') -> str:
+    """Pearson correlation over the seeds of ``rows`` of CE alone (``base``) with each recipe at
+    ``length`` and with its gain over that CE: 'readout 20x +0.54 / -0.80, ...' ('' below three
+    seeds; '—' for a column without spread). The gain's holds CE with a minus sign, so it leans
+    negative by construction; the arm's own says whether the recipe follows CE's seed-to-seed
+    level."""
+    if len(rows) < 3:
+        return ''
+    ce = [row[base] for row in rows.values()]
+
+    def correlation(values: List[float]) -> str:
+        spread = len(set(ce)) > 1 and len(set(values)) > 1
+        return f'{statistics.correlation(ce, values):+.2f}' if spread else '—'
+
+    cells = []
+    for recipe in RECIPES:
+        arm = [row[f'{recipe} {length}'] for row in rows.values()]
+        gain = [a - c for a, c in zip(arm, ce)]
+        cells.append(f'{recipe} {length} {correlation(arm)} / {correlation(gain)}')
+    return (f'Correlation over the seeds of {base} with each arm / with its gain over {base}: '
+            + ', '.join(cells) + '.')
 
 
 def print_cosine_head(rows: Dict[int, Dict[str, float]]) -> None:
@@ -132,6 +158,10 @@ def main() -> None:
                 cells.append(gain_cell(gains))
             print(f'| {recipe} {length} | ' + ' | '.join(cells) + ' |')
     print()
+    correlations = correlation_text(rows)
+    if correlations:
+        print(correlations)
+        print()
     print_cosine_head(rows)
     print('One draw: the same run on ' + ' and on '.join(ONE_DRAW) + ' (val mIoU):')
     print()
