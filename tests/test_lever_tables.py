@@ -97,3 +97,9 @@ def test_correlation_with_ce_by_hand(monkeypatch):
         rows[seed]['readout 20x'] = rows[seed]['CE 16,500'] + 1
     assert 'readout 20x +1.00 / —,' in table_20x.correlation_text(rows)
     assert table_20x.correlation_text({seed: rows[seed] for seed in range(2)}) == ''
+
+
+def test_curve_rounds_the_recorded_decimals_half_up():
+    # 24.65 and 21.95 are stored as binary floats just below the half; the records' text is exact
+    assert f'{24.65:.1f}' == '24.6'
+    assert table.curve('24.6500 21.9500 26.1500 15.5100 ') == '24.7, 22.0, 26.2, 15.5'

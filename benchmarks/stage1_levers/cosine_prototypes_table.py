@@ -16,6 +16,7 @@ two-sided p, uncorrected for the number of comparisons).
 import json
 import math
 import statistics
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -154,8 +155,10 @@ def gain_cell(gains: List[float]) -> str:
 
 
 def curve(text: str) -> str:
-    """'18.21 20.41 ...' → '18.2, 20.4, ...'."""
-    return ', '.join(f'{float(v):.1f}' for v in text.split())
+    """'18.2100 24.6500 ...' → '18.2, 24.7, ...': each recorded decimal to one place, halves
+    up, as the md sections write them (formatting the float would give 24.6: 24.65 is stored
+    as 24.6499...)."""
+    return ', '.join(str(Decimal(v).quantize(Decimal('0.1'), ROUND_HALF_UP)) for v in text.split())
 
 
 def main() -> None:
