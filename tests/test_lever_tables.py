@@ -1,8 +1,10 @@
 """The paired t test the stage-1 lever tables print beside their gains
 (benchmarks/stage1_levers/cosine_prototypes_table.py: stdlib only, so checked here against
 closed forms, published critical values and scipy), and the 20x table's correlation of CE alone
-with the recipes and their gains (stage1_10x_then_10x_table.py), against hand-computed values."""
+with the recipes and their gains (stage1_10x_then_10x_table.py), against hand-computed values,
+and which seeds that table takes (those with every arm in one draw)."""
 import importlib.util
+import json
 import math
 import sys
 from pathlib import Path
@@ -79,12 +81,7 @@ def test_t_test_text_is_empty_without_a_test():
 
 
 def test_correlation_with_ce_by_hand(monkeypatch):
-    # the 20x table script imports the module above by name
-    monkeypatch.setitem(sys.modules, 'cosine_prototypes_table', table)
-    path = TABLE.with_name('stage1_10x_then_10x_table.py')
-    spec_20x = importlib.util.spec_from_file_location('stage1_10x_then_10x_table', path)
-    table_20x = importlib.util.module_from_spec(spec_20x)
-    spec_20x.loader.exec_module(table_20x)
+    table_20x = load_table_20x(monkeypatch)
     # CE 1, 2, 3; readout 2, 4, 6 (r +1, gain 1, 2, 3: +1); paper's 3, 2, 1 (r -1, gain 2, 0,
     # -2: -1); cosine 1, 3, 2 (deviations -1, 1, 0 against -1, 0, 1: r = 1/2; gain 0, 1, -1: -1/2)
     columns = {'CE 16,500': [1, 2, 3], 'readout 20x': [2, 4, 6],
@@ -103,3 +100,34 @@ def test_curve_rounds_the_recorded_decimals_half_up():
     # 24.65 and 21.95 are stored as binary floats just below the half; the records' text is exact
     assert f'{24.65:.1f}' == '24.6'
     assert table.curve('24.6500 21.9500 26.1500 15.5100 ') == '24.7, 22.0, 26.2, 15.5'
+
+
+def load_table_20x(monkeypatch):
+    """stage1_10x_then_10x_table.py, importing the module above by name as the script does."""
+    monkeypatch.setitem(sys.modules, 'cosine_prototypes_table', table)
+    path = TABLE.with_name('stage1_10x_then_10x_table.py')
+    spec_20x = importlib.util.spec_from_file_location('stage1_10x_then_10x_table', path)
+    table_20x = importlib.util.module_from_spec(spec_20x)
+    spec_20x.loader.exec_module(table_20x)
+    return table_20x
+
+
+def test_a_seed_enters_with_every_arm_in_its_draw(monkeypatch, tmp_path):
+    table_20x = load_table_20x(monkeypatch)
+    monkeypatch.setattr(table, 'HERE', tmp_path)
+    amd_23, amd_25 = table_20x.ONE_DRAW
+    intel = 'Intel(R) Xeon(R) Processor (family 6, model 167, stepping 1; torch AVX512)'
+    # seed 0: split over the two machines of ONE_DRAW; seed 8: all on one Intel machine;
+    # seed 9: its paper's stage 2 20x on another machine than the rest, so not one draw
+    machine_of = {0: lambda name: amd_23 if 'then' in name else amd_25,
+                  8: lambda name: intel, 9: lambda name: amd_25 if name == 'stage2_10x_then_10x'
+                  else intel}
+    arms = {**table_20x.ARMS, **table_20x.COSINE_HEAD}
+    for n, (names, key) in enumerate(arms.values()):
+        lines = [json.dumps({'seed': seed, key: 20.0 + n + seed / 10,
+                             'machine': machine_of[seed](names[0])}) for seed in (0, 8, 9)]
+        (tmp_path / f'{names[0]}.jsonl').write_text('\n'.join(lines) + '\n')
+    assert table_20x.seed_draw(8) == (intel,) and table_20x.seed_draw(0) == table_20x.ONE_DRAW
+    rows = table_20x.seed_values({})
+    assert sorted(rows) == [0, 8]
+    assert rows[8]['CE 9,000'] == pytest.approx(20.8) and rows[0]['CE 16,500'] == 21.0

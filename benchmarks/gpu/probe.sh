@@ -12,7 +12,12 @@ source benchmarks/stage1_levers/lever_runs.sh
 ITERS=${PROBE_ITERS:-300}
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 echo "cpus $(nproc)"
-$PY -c 'import torch, mmcv, mmengine, mmseg, mmseg_pixcon; print("torch", torch.__version__, torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no CUDA", "mmcv", mmcv.__version__, "mmengine", mmengine.__version__, "mmseg", mmseg.__version__)' || exit 1
+$PY - <<'EOF' || exit 1
+import torch, mmcv, mmengine, mmseg, mmseg_pixcon
+gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no CUDA'
+print('torch', torch.__version__, gpu, 'mmcv', mmcv.__version__, 'mmengine', mmengine.__version__,
+      'mmseg', mmseg.__version__)
+EOF
 
 # The median of the smoothed s/iter that mmengine logged in $1 for training, the first two lines skipped.
 median_iter_time() {

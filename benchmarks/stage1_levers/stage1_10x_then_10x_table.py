@@ -6,8 +6,9 @@ else ce_10x, else the 10x sweep's run in stage1_10x_k8.json) and continued to 16
 (ce_10x_then_10x); the stage-1 prototype readout, the paper's stage 2 and the cosine stage 2 after
 the 10x stage 1 (stage1_10x, stage2_10x, cosine_prototypes_lr0.005_10x, else the sweep's run) and
 after the 10x-then-10x one (the same names with _then_10x). A seed enters when it has every arm,
-all made on machines of one draw (ONE_DRAW); the reproductions that put those machines in one draw
-are printed below the tables. The cosine stage 2's own control, CE alone with the cosine-classifier
+all made on machines of one draw: those of ONE_DRAW if its 20x stage 1 ran on one of them, else
+that one machine (seed_draw); the reproductions that put the ONE_DRAW machines in one draw are
+printed below the tables. The cosine stage 2's own control, CE alone with the cosine-classifier
 head given the same iterations (ce_cosine_head_10x_rerun, else ce_cosine_head_10x; and
 ce_cosine_head_10x_then_10x), gets a table of its own over the seeds that have it.
 
@@ -17,7 +18,7 @@ Prints markdown to stdout. Each gain comes with the paired t test over its seeds
 given 16,500 iterations with each 20x arm and with its gain (correlation_text).
 """
 import statistics
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from cosine_prototypes_table import (gain_cell, mean_sd, record_on, records, sweep_runs,
                                      t_test_text)
@@ -48,20 +49,29 @@ COSINE_HEAD = {
 }
 
 
-def arm_values(arms: Dict[str, tuple], seed: int,
-               sweep: Dict[int, dict]) -> Optional[Dict[str, float]]:
+def seed_draw(seed: int) -> Sequence[str]:
+    """The machines whose runs of ``seed`` compare with each other: ONE_DRAW if the seed's 20x
+    stage 1 (its last record) ran on one of them, else that machine alone (a seed whose every
+    arm ran on one machine of another kind, e.g. an Intel Xeon with torch's AVX512 kernels)."""
+    machine = records('stage1_10x_then_10x')[seed]['machine']
+    return ONE_DRAW if machine in ONE_DRAW else (machine,)
+
+
+def arm_values(arms: Dict[str, tuple], seed: int, sweep: Dict[int, dict],
+               machines: Sequence[str]) -> Optional[Dict[str, float]]:
     """column title → mIoU of the seed for every arm of ``arms`` (title → (files, mIoU key)), or
-    None if the seed lacks one of them in ONE_DRAW."""
-    found = {title: record_on(names, seed, ONE_DRAW, sweep) for title, (names, _) in arms.items()}
+    None if the seed lacks one of them made on ``machines``."""
+    found = {title: record_on(names, seed, machines, sweep) for title, (names, _) in arms.items()}
     if not all(found.values()):
         return None
     return {title: found[title][key] for title, (_, key) in arms.items()}
 
 
 def seed_values(sweep: Dict[int, dict]) -> Dict[int, Dict[str, float]]:
-    """seed → column title → mIoU, for the seeds with every arm in ONE_DRAW (``sweep``: the
-    10x sweep's runs, sweep_runs())."""
-    rows = {seed: arm_values(ARMS, seed, sweep) for seed in sorted(records('stage1_10x_then_10x'))}
+    """seed → column title → mIoU, for the seeds with every arm made in their draw (seed_draw;
+    ``sweep``: the 10x sweep's runs, sweep_runs())."""
+    rows = {seed: arm_values(ARMS, seed, sweep, seed_draw(seed))
+            for seed in sorted(records('stage1_10x_then_10x'))}
     return {seed: row for seed, row in rows.items() if row is not None}
 
 
@@ -92,7 +102,7 @@ def correlation_text(rows: Dict[int, Dict[str, float]], base: str = 'CE 16,500',
 def print_cosine_head(rows: Dict[int, Dict[str, float]]) -> None:
     """The cosine stage 2 against CE alone with the cosine head given the same iterations, per
     seed and mean ± sd, for the seeds of ``rows`` that have that control (nothing if none has)."""
-    controls = {seed: arm_values(COSINE_HEAD, seed, {}) for seed in rows}
+    controls = {seed: arm_values(COSINE_HEAD, seed, {}, seed_draw(seed)) for seed in rows}
     controls = {seed: control for seed, control in controls.items() if control is not None}
     if not controls:
         return
@@ -163,6 +173,11 @@ def main() -> None:
         print(correlations)
         print()
     print_cosine_head(rows)
+    others = {seed: seed_draw(seed)[0] for seed in rows if seed_draw(seed) != ONE_DRAW}
+    for seed, machine in others.items():
+        print(f'Seed {seed}: every arm on {machine}.')
+    if others:
+        print()
     print('One draw: the same run on ' + ' and on '.join(ONE_DRAW) + ' (val mIoU):')
     print()
     for line in reproductions(sweep):
