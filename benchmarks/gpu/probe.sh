@@ -1,5 +1,6 @@
 #!/bin/bash
-# The first command on a lent GPU machine (the device tool; about 4 minutes): the environment, how
+# The first command on a lent GPU machine (the device tool; at most 8 minutes, every step under a
+# timeout): the environment, how
 # fast the synthetic CE and stage-1 configs train when 2 and 8 runs share the GPU (which sizes
 # a seed sweep there: seeds_10x.sh), then the loss and training-overhead benchmarks on CUDA.
 # Writes the reports and $OUT/probe.tgz (every log) when run by the device tool; from the repo root:
@@ -26,7 +27,7 @@ median_iter_time() {
 }
 
 # $1 runs at once, half CE and half stage 1 (synthetic configs, seeds 8..15, $ITERS iterations each,
-# one torch thread each), then each run's median s/iter and its wall seconds.
+# one torch thread each), then the group's wall seconds and each run's median s/iter.
 concurrent() {
   local n=$1 i s arm w start=$SECONDS
   for i in $(seq 0 $((n / 2 - 1))); do
@@ -34,7 +35,7 @@ concurrent() {
     for arm in ce pretrain; do
       w=work_dirs/gpu_probe/x$n/${arm}_$i
       mkdir -p $w
-      OMP_NUM_THREADS=1 timeout 150 $PY tools/train.py \
+      OMP_NUM_THREADS=1 timeout 120 $PY tools/train.py \
         configs/pixcon/synthetic/deeplabv3plus_r18_syncity_$arm.py --work-dir $w \
         --cfg-options $(data_options $s) $(schedule_options $ITERS $ITERS) default_hooks.logger.interval=25 \
         > $w/train.log 2>&1 &
@@ -46,11 +47,11 @@ concurrent() {
 }
 for n in ${PROBE_SIZES:-2 8}; do concurrent $n; done
 
-timeout 120 $PY tools/benchmark_loss.py --device cuda --sides 128 256 --big 256x512 \
+timeout 90 $PY tools/benchmark_loss.py --device cuda --sides 128 256 --big 256x512 \
   --formulations paper official --modes within --out $OUT/loss_cuda || echo "loss benchmark rc $?"
-timeout 90 $PY tools/benchmark_train.py --device cuda --batch-sizes 4 --iters 30 --warmup 3 --load-wait 0 \
+timeout 60 $PY tools/benchmark_train.py --device cuda --batch-sizes 4 --iters 30 --warmup 3 --load-wait 0 \
   --data-root data/synthetic/cityscapes --out $OUT/train_overhead_cuda || echo "train benchmark rc $?"
-timeout 120 $PY tools/benchmark_train.py --device cuda --batch-sizes 2 --iters 10 --warmup 3 --load-wait 0 \
+timeout 90 $PY tools/benchmark_train.py --device cuda --batch-sizes 2 --iters 10 --warmup 3 --load-wait 0 \
   --pretrain-config configs/pixcon/deeplabv3plus_cityscapes_pretrain.py \
   --ce-config configs/pixcon/deeplabv3plus_cityscapes_finetune.py --no-stock \
   --data-root data/synthetic/cityscapes --out $OUT/train_overhead_cuda_r50 || echo "r50 benchmark rc $?"
