@@ -1,8 +1,8 @@
 #!/bin/bash
 # The first command on a lent GPU machine (the device tool; at most 8 minutes, every step under a
-# timeout): the environment, how
-# fast the synthetic CE and stage-1 configs train when 2 and 8 runs share the GPU (which sizes
-# a seed sweep there: seeds_10x.sh), then the loss and training-overhead benchmarks on CUDA.
+# timeout): the environment, how fast the synthetic CE and stage-1 configs train when 2 and 8 runs
+# share the GPU (which sizes a seed sweep there: seeds_10x.sh), then the loss and training-overhead
+# benchmarks on CUDA.
 # Writes the reports and $OUT/probe.tgz (every log) when run by the device tool; from the repo root:
 #   bash benchmarks/gpu/probe.sh        (device tool: carry [".gpu"], made by prepare_wheels.sh)
 cd "$(dirname "$0")/../.."
