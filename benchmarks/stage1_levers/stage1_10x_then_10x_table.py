@@ -99,10 +99,12 @@ def correlation_text(rows: Dict[int, Dict[str, float]], base: str = 'CE 16,500',
             + ', '.join(cells) + '.')
 
 
-def print_cosine_head(rows: Dict[int, Dict[str, float]]) -> None:
+def print_cosine_head(rows: Dict[int, Dict[str, float]],
+                      draws: Dict[int, Sequence[str]]) -> None:
     """The cosine stage 2 against CE alone with the cosine head given the same iterations, per
-    seed and mean ± sd, for the seeds of ``rows`` that have that control (nothing if none has)."""
-    controls = {seed: arm_values(COSINE_HEAD, seed, {}, seed_draw(seed)) for seed in rows}
+    seed and mean ± sd, for the seeds of ``rows`` that have that control made in their draw
+    (``draws``: seed → seed_draw(seed)); nothing if none has."""
+    controls = {seed: arm_values(COSINE_HEAD, seed, {}, draws[seed]) for seed in rows}
     controls = {seed: control for seed, control in controls.items() if control is not None}
     if not controls:
         return
@@ -172,9 +174,10 @@ def main() -> None:
     if correlations:
         print(correlations)
         print()
-    print_cosine_head(rows)
-    others = {seed: seed_draw(seed)[0] for seed in rows if seed_draw(seed) != ONE_DRAW}
-    for seed, machine in others.items():
+    draws = {seed: seed_draw(seed) for seed in rows}
+    print_cosine_head(rows, draws)
+    others = {seed: draw for seed, draw in draws.items() if draw != ONE_DRAW}
+    for seed, (machine,) in others.items():
         print(f'Seed {seed}: every arm on {machine}.')
     if others:
         print()
