@@ -6,12 +6,9 @@
 # Writes the reports and $OUT/probe.tgz (every log) when run by the device tool; from the repo root:
 #   bash benchmarks/gpu/probe.sh        (device tool: carry [".gpu"], made by prepare_wheels.sh)
 cd "$(dirname "$0")/../.."
-OUT=${OUT:-work_dirs/gpu_out}
-mkdir -p $OUT
 SPLIT_SEEDS="8 9 10 11 12 13 14 15" source benchmarks/gpu/device_env.sh
 source benchmarks/stage1_levers/lever_runs.sh
 ITERS=${PROBE_ITERS:-300}
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 echo "cpus $(nproc)"
 $PY - <<'EOF' || exit 1
 import torch, mmcv, mmengine, mmseg, mmseg_pixcon

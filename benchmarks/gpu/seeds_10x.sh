@@ -9,14 +9,11 @@
 # returns what finished. Everything stops after $BUDGET seconds (default 540).
 # Usage (device tool, carry [".gpu"]): SEEDS="8 9 10 11" BUDGET=480 bash benchmarks/gpu/seeds_10x.sh
 cd "$(dirname "$0")/../.."
-OUT=${OUT:-work_dirs/gpu_out}
-mkdir -p $OUT
 SEEDS=${SEEDS:-8 9 10 11}
 SPLIT_SEEDS="$SEEDS" source benchmarks/gpu/device_env.sh
 L=benchmarks/stage1_levers
 RECORDS="$L/ce_10x.jsonl $L/stage1_10x.jsonl $L/stage2_10x.jsonl $L/cosine_prototypes_lr0.005_10x.jsonl"
 for f in $RECORDS; do : > $f; done
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee $OUT/device.txt
 ( while sleep 20; do cp $RECORDS $OUT/; done ) &
 copier=$!
 export OMP_NUM_THREADS=1
