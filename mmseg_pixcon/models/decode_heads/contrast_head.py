@@ -33,7 +33,7 @@ from mmseg.structures import SegDataSample
 from ..grid_resize import resize_features, resize_labels
 from ..losses import PixelContrastLoss
 from .head_class import mixed_head_class
-from .projection_head import ProjectionHead
+from .projection_head import ProjectionHead, class_cosines
 
 CLASS_PREFIX = 'Contrast'
 
@@ -194,7 +194,7 @@ class ContrastHeadMixin:
         prototypes."""
         if self.prototypes is None:
             raise ValueError('no class prototypes set; add PrototypeHook to custom_hooks')
-        return torch.einsum('ndhw,cd->nchw', embeddings, self.prototypes.to(embeddings.dtype))
+        return class_cosines(embeddings, self.prototypes)
 
     def embed(self, inputs: Tuple[Tensor, ...]) -> Tensor:
         """Backbone features → (N, D, h, w) unit-norm embeddings at the decoder's grid (what

@@ -28,7 +28,7 @@ from torch import Tensor
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 from .head_class import mixed_head_class
-from .projection_head import ProjectionHead
+from .projection_head import ProjectionHead, class_cosines
 
 CLASS_PREFIX = 'CosineClassifier'
 
@@ -66,8 +66,7 @@ class CosineClassifier(ProjectionHead):
         embeddings = F.normalize(super().forward(x), dim=1)
         if self._embedding_only:
             return embeddings
-        vectors = F.normalize(self.class_vectors, dim=1).to(embeddings.dtype)
-        return torch.einsum('ndhw,cd->nchw', embeddings, vectors) / self.temperature
+        return class_cosines(embeddings, F.normalize(self.class_vectors, dim=1)) / self.temperature
 
     @contextmanager
     def embedding_only(self) -> Iterator[None]:

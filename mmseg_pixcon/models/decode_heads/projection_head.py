@@ -1,4 +1,5 @@
-"""The projection head φ that maps decoder features to the contrastive embedding space."""
+"""The projection head φ that maps decoder features to the contrastive embedding space, and the
+cosine of its unit embeddings to per-class unit vectors (prototypes or learnt class vectors)."""
 from typing import List, Optional, Union
 
 import torch
@@ -64,3 +65,9 @@ class ProjectionHead(BaseModule):
                              f'{x.shape[0]}')
         hidden = torch.cat([self.convs[:-1](half) for half in x.chunk(2)])
         return self.convs[-1](hidden)
+
+
+def class_cosines(embeddings: Tensor, class_vectors: Tensor) -> Tensor:
+    """(N, D, h, w) unit embeddings and (C, D) unit class vectors → (N, C, h, w) cosines (the
+    class vectors are cast to the embeddings' dtype)."""
+    return torch.einsum('ndhw,cd->nchw', embeddings, class_vectors.to(embeddings.dtype))
