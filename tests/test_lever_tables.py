@@ -3,18 +3,16 @@
 closed forms, published critical values and scipy), and the 20x table's correlation of CE alone
 with the recipes and their gains (stage1_10x_then_10x_table.py), against hand-computed values,
 and which seeds that table takes (those with every arm in one draw)."""
-import importlib.util
 import json
 import math
 import sys
 from pathlib import Path
 
 import pytest
+from script_modules import load_script
 
 TABLE = Path(__file__).parents[1] / 'benchmarks' / 'stage1_levers' / 'cosine_prototypes_table.py'
-spec = importlib.util.spec_from_file_location('cosine_prototypes_table', TABLE)
-table = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(table)
+table = load_script(TABLE)
 
 
 @pytest.mark.parametrize('t', [0.3, 1.0, 2.5, 12.7])
@@ -105,11 +103,7 @@ def test_curve_rounds_the_recorded_decimals_half_up():
 def load_table_20x(monkeypatch):
     """stage1_10x_then_10x_table.py, importing the module above by name as the script does."""
     monkeypatch.setitem(sys.modules, 'cosine_prototypes_table', table)
-    path = TABLE.with_name('stage1_10x_then_10x_table.py')
-    spec_20x = importlib.util.spec_from_file_location('stage1_10x_then_10x_table', path)
-    table_20x = importlib.util.module_from_spec(spec_20x)
-    spec_20x.loader.exec_module(table_20x)
-    return table_20x
+    return load_script(TABLE.with_name('stage1_10x_then_10x_table.py'))
 
 
 def test_a_seed_enters_with_every_arm_in_its_draw(monkeypatch, tmp_path):

@@ -1,17 +1,14 @@
 """The stand-in for mmcv's compiled ops used on the lent GPU machine (benchmarks/gpu)."""
-import importlib.util
 from pathlib import Path
 
 import pytest
+from script_modules import load_script
 
 STANDIN = Path(__file__).resolve().parents[1] / 'benchmarks/gpu/mmcv_ext_standin.py'
 
 
 def load_standin():
-    spec = importlib.util.spec_from_file_location('mmcv_ext_standin', STANDIN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(STANDIN)
 
 
 def test_every_op_name_passes_mmcv_ext_loader_check_and_raises_naming_itself():

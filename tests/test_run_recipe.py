@@ -1,7 +1,6 @@
 """tools/run_recipe.py: each run's output streamed to the console and its log, unchanged and in
 order; every scheduler rescaled (or refused); the CE baseline drops the stage-1 hook by type."""
 import argparse
-import importlib.util
 import json
 import sys
 import time
@@ -14,6 +13,7 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.optim.scheduler import PolyLR  # noqa: F401  (registers the schedulers)
 from mmengine.registry import PARAM_SCHEDULERS
+from script_modules import load_script
 
 from mmseg_pixcon.utils.schedule import as_cfg_options, rescaled_schedule
 
@@ -25,10 +25,7 @@ FINETUNE = 'configs/pixcon/synthetic/deeplabv3plus_r18_syncity_finetune.py'
 @pytest.fixture(scope='module')
 def recipe():
     """tools/run_recipe.py as a module."""
-    spec = importlib.util.spec_from_file_location('run_recipe', REPO / 'tools' / 'run_recipe.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO / 'tools' / 'run_recipe.py')
 
 
 class Console:

@@ -1,7 +1,6 @@
 """Stage 1 on the built-in synthetic Cityscapes set: over a few dozen SGD steps of a tiny
 DeepLabV3+ fed through the stock dataset and pipeline, the contrastive loss falls, and ends below
 the value every collapsed embedding (all pixels on one point) would give."""
-import importlib.util
 import math
 import statistics
 from pathlib import Path
@@ -10,6 +9,7 @@ import pytest
 import torch
 from mmengine.dataset import pseudo_collate
 from mmengine.optim import OptimWrapper
+from script_modules import load_script
 from tiny_segmentors import build, head_cfg, make_batch, segmentor_cfg
 
 from mmseg.registry import DATASETS
@@ -41,11 +41,7 @@ def street_batches(tmp_path_factory):
 @pytest.fixture(scope='module')
 def collapse_gap():
     """tools/collapse_gap.py as a module."""
-    spec = importlib.util.spec_from_file_location(
-        'collapse_gap', Path(__file__).resolve().parents[1] / 'tools' / 'collapse_gap.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
+    return load_script(Path(__file__).resolve().parents[1] / 'tools' / 'collapse_gap.py')
 
 
 def test_cross_image_loss_falls_below_collapse_on_synthetic_streets(street_batches,
