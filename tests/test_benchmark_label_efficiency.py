@@ -103,9 +103,9 @@ def test_tiny_sweep_end_to_end_and_resume(tmp_path):
     root = tmp_path / 'cityscapes'
     generate_cityscapes(str(root), seed=0, num_train=4, num_val=2, size=(64, 128))
     out = tmp_path / 'bench'
-    # One budget (a split file, the path real budgets take): each budget costs three
-    # tools/train.py runs; 'all' and the budget order are tabled by the tests above.
-    argv = ['--data-root', str(root), '--budgets', '2', '--seeds', '1',
+    # A split file (the path real budgets take) and 'all' (no split: the config's whole train
+    # set); each budget costs three tools/train.py runs; the table's order is tested above.
+    argv = ['--data-root', str(root), '--budgets', '2', 'all', '--seeds', '1',
             '--seeds-smallest', '1', '--pretrain-iters', '2', '--finetune-iters', '2',
             '--ce-config', 'configs/pixcon/synthetic/deeplabv3plus_r18_syncity_ce.py',
             '--pretrain-config', 'configs/pixcon/synthetic/deeplabv3plus_r18_syncity_pretrain.py',
@@ -114,12 +114,12 @@ def test_tiny_sweep_end_to_end_and_resume(tmp_path):
             '--out', str(out), '--work-dir', str(tmp_path / 'work')]
     bench.main(argv + ['--skip-pixcon'])
     results = json.loads(out.with_suffix('.json').read_text())
-    assert [(e['labeled'], e['seed']) for e in results['settings']] == [(2, 0)]
+    assert [(e['labeled'], e['seed']) for e in results['settings']] == [(2, 0), ('all', 0)]
     for entry in results['settings']:
         assert set(entry['ce_curve']) == {'1', '2', '3', '4'}  # val at 25/50/75/100 % of 4
         assert entry['ce_miou_75'] == entry['ce_curve']['3']
         assert 'pixcon_miou' not in entry
-    assert results['settings'][0]['split'] == 'splits/train_2_seed0.txt'
+    assert [e['split'] for e in results['settings']] == ['splits/train_2_seed0.txt', 'all']
     bench.main(argv)  # resumes: runs only the recipe
     results = json.loads(out.with_suffix('.json').read_text())
     for entry in results['settings']:
@@ -127,4 +127,5 @@ def test_tiny_sweep_end_to_end_and_resume(tmp_path):
         assert set(entry['pixcon_curve']) == {'1', '2'}
         assert entry['ce_machine'] == entry['pixcon_machine'] == results['machine']
     assert out.with_suffix('.png').stat().st_size > 0
-    assert '| 2 | 0 |' in out.with_suffix('.md').read_text()
+    table = out.with_suffix('.md').read_text()
+    assert '| 2 | 0 |' in table and '| all | 0 |' in table
