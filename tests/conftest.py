@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from mmengine.registry import DefaultScope
 
-# Test helpers (tiny_segmentors) import by bare name.
+# Test helpers (tiny_segmentors, script_modules) import by bare name.
 sys.path.insert(0, str(Path(__file__).parent))
 
 

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from mmengine.config import Config
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / 'tools'))
@@ -120,6 +121,13 @@ def test_tiny_sweep_end_to_end_and_resume(tmp_path):
         assert entry['ce_miou_75'] == entry['ce_curve']['3']
         assert 'pixcon_miou' not in entry
     assert [e['split'] for e in results['settings']] == ['splits/train_2_seed0.txt', 'all']
+    # what tools/train.py ran with (the config it dumps into its work dir): the 2-image split,
+    # and for 'all' the CE config's own setting, untouched (none: every image of the train dir)
+    ce_config = Config.fromfile(REPO / 'configs/pixcon/synthetic/deeplabv3plus_r18_syncity_ce.py')
+    ran = [Config.fromfile(tmp_path / 'work' / run / 'ce' / 'deeplabv3plus_r18_syncity_ce.py')
+           for run in ('2_seed0', 'all_seed0')]
+    assert [cfg.train_dataloader.dataset.get('ann_file', '') for cfg in ran] == [
+        'splits/train_2_seed0.txt', ce_config.train_dataloader.dataset.get('ann_file', '')]
     bench.main(argv)  # resumes: runs only the recipe
     results = json.loads(out.with_suffix('.json').read_text())
     for entry in results['settings']:
