@@ -121,7 +121,8 @@ def test_a_seed_enters_with_every_arm_in_its_draw(monkeypatch, tmp_path):
         lines = [json.dumps({'seed': seed, key: 20.0 + n + seed / 10,
                              'machine': machine_of[seed](names[0])}) for seed in (0, 8, 9)]
         (tmp_path / f'{names[0]}.jsonl').write_text('\n'.join(lines) + '\n')
-    assert table_20x.seed_draw(8) == (intel,) and table_20x.seed_draw(0) == table_20x.ONE_DRAW
-    rows = table_20x.seed_values({})
+    draws = table_20x.seed_draws()
+    assert draws[8] == (intel,) and draws[0] == table_20x.ONE_DRAW
+    rows = table_20x.seed_values({}, draws)
     assert sorted(rows) == [0, 8]
     assert rows[8]['CE 9,000'] == pytest.approx(20.8) and rows[0]['CE 16,500'] == 21.0

@@ -7,7 +7,7 @@ else ce_10x, else the 10x sweep's run in stage1_10x_k8.json) and continued to 16
 the 10x stage 1 (stage1_10x, stage2_10x, cosine_prototypes_lr0.005_10x, else the sweep's run) and
 after the 10x-then-10x one (the same names with _then_10x). A seed enters when it has every arm,
 all made on machines of one draw: those of ONE_DRAW if its 20x stage 1 ran on one of them, else
-that one machine (seed_draw); the reproductions that put the ONE_DRAW machines in one draw are
+that one machine (seed_draws); the reproductions that put the ONE_DRAW machines in one draw are
 printed below the tables. The cosine stage 2's own control, CE alone with the cosine-classifier
 head given the same iterations (ce_cosine_head_10x_rerun, else ce_cosine_head_10x; and
 ce_cosine_head_10x_then_10x), gets a table of its own over the seeds that have it.
@@ -49,12 +49,13 @@ COSINE_HEAD = {
 }
 
 
-def seed_draw(seed: int) -> Sequence[str]:
-    """The machines whose runs of ``seed`` compare with each other: ONE_DRAW if the seed's 20x
-    stage 1 (its last record) ran on one of them, else that machine alone (a seed whose every
-    arm ran on one machine of another kind, e.g. an Intel Xeon with torch's AVX512 kernels)."""
-    machine = records('stage1_10x_then_10x')[seed]['machine']
-    return ONE_DRAW if machine in ONE_DRAW else (machine,)
+def seed_draws() -> Dict[int, Sequence[str]]:
+    """seed → the machines whose runs of that seed compare with each other, for every seed with
+    a 20x stage 1: ONE_DRAW if that stage 1 (its last record) ran on one of them, else that
+    machine alone (a seed whose every arm ran on one machine of another kind, e.g. an Intel Xeon
+    with torch's AVX512 kernels)."""
+    return {seed: ONE_DRAW if run['machine'] in ONE_DRAW else (run['machine'],)
+            for seed, run in records('stage1_10x_then_10x').items()}
 
 
 def arm_values(arms: Dict[str, tuple], seed: int, sweep: Dict[int, dict],
@@ -67,11 +68,11 @@ def arm_values(arms: Dict[str, tuple], seed: int, sweep: Dict[int, dict],
     return {title: found[title][key] for title, (_, key) in arms.items()}
 
 
-def seed_values(sweep: Dict[int, dict]) -> Dict[int, Dict[str, float]]:
-    """seed → column title → mIoU, for the seeds with every arm made in their draw (seed_draw;
-    ``sweep``: the 10x sweep's runs, sweep_runs())."""
-    rows = {seed: arm_values(ARMS, seed, sweep, seed_draw(seed))
-            for seed in sorted(records('stage1_10x_then_10x'))}
+def seed_values(sweep: Dict[int, dict],
+                draws: Dict[int, Sequence[str]]) -> Dict[int, Dict[str, float]]:
+    """seed → column title → mIoU, for the seeds with every arm made in their draw (``draws``:
+    seed_draws(); ``sweep``: the 10x sweep's runs, sweep_runs())."""
+    rows = {seed: arm_values(ARMS, seed, sweep, draws[seed]) for seed in sorted(draws)}
     return {seed: row for seed, row in rows.items() if row is not None}
 
 
@@ -103,7 +104,7 @@ def print_cosine_head(rows: Dict[int, Dict[str, float]],
                       draws: Dict[int, Sequence[str]]) -> None:
     """The cosine stage 2 against CE alone with the cosine head given the same iterations, per
     seed and mean ± sd, for the seeds of ``rows`` that have that control made in their draw
-    (``draws``: seed → seed_draw(seed)); nothing if none has."""
+    (``draws``: seed_draws()); nothing if none has."""
     controls = {seed: arm_values(COSINE_HEAD, seed, {}, draws[seed]) for seed in rows}
     controls = {seed: control for seed, control in controls.items() if control is not None}
     if not controls:
@@ -149,7 +150,8 @@ def reproductions(sweep: Dict[int, dict]) -> List[str]:
 
 def main() -> None:
     sweep = sweep_runs()
-    rows = seed_values(sweep)
+    draws = seed_draws()
+    rows = seed_values(sweep, draws)
     print('| seed | ' + ' | '.join(ARMS) + ' |')
     print('|---' * (len(ARMS) + 1) + '|')
     for seed, row in rows.items():
@@ -174,9 +176,8 @@ def main() -> None:
     if correlations:
         print(correlations)
         print()
-    draws = {seed: seed_draw(seed) for seed in rows}
     print_cosine_head(rows, draws)
-    others = {seed: draw for seed, draw in draws.items() if draw != ONE_DRAW}
+    others = {seed: draws[seed] for seed in rows if draws[seed] != ONE_DRAW}
     for seed, (machine,) in others.items():
         print(f'Seed {seed}: every arm on {machine}.')
     if others:
