@@ -126,3 +126,24 @@ def test_a_seed_enters_with_every_arm_in_its_draw(monkeypatch, tmp_path):
     rows = table_20x.seed_values({}, draws)
     assert sorted(rows) == [0, 8]
     assert rows[8]['CE 9,000'] == pytest.approx(20.8) and rows[0]['CE 16,500'] == 21.0
+
+
+def test_a_budget_reads_only_its_own_records(monkeypatch, tmp_path):
+    # --labeled all reads the _kall files lever_runs.sh writes with LABELED=all, never the
+    # 8-image files of the same seed, and the 8-image table never the _kall ones
+    table_20x = load_table_20x(monkeypatch)
+    monkeypatch.setattr(table, 'HERE', tmp_path)
+    intel = 'Intel(R) Xeon(R) Processor (family 6, model 167, stepping 1; torch AVX512)'
+    assert table_20x.records_suffix('8') == '' and table_20x.records_suffix('all') == '_kall'
+    for suffix, base in (('', 20.0), ('_kall', 30.0)):
+        for n, (names, key) in enumerate(table_20x.ARMS.values()):
+            record = {'seed': 0, key: base + n, 'machine': intel}
+            (tmp_path / f'{names[0]}{suffix}.jsonl').write_text(json.dumps(record) + '\n')
+    (tmp_path / 'ce_10x_then_10x_kall.jsonl').unlink()  # seed 0 lacks an arm with all labels
+    assert table_20x.seed_values({}, table_20x.seed_draws('_kall'), '_kall') == {}
+    eight = table_20x.seed_values({}, table_20x.seed_draws())
+    assert eight[0]['CE 9,000'] == 20.0 and eight[0]['CE 16,500'] == 21.0
+    record = {'seed': 0, 'ce_miou': 31.5, 'machine': intel}
+    (tmp_path / 'ce_10x_then_10x_kall.jsonl').write_text(json.dumps(record) + '\n')
+    rows = table_20x.seed_values({}, table_20x.seed_draws('_kall'), '_kall')
+    assert rows[0]['CE 9,000'] == 30.0 and rows[0]['CE 16,500'] == 31.5

@@ -16,10 +16,25 @@ R=data/synthetic/cityscapes
 STAGE1_ITERS=${STAGE1_ITERS:-7500}
 STAGE1=${STAGE1_INIT:-stage1}_${STAGE1_INIT:+then_}$((STAGE1_ITERS / 750))x
 
-# --cfg-options that put train/val/test on the built-in synthetic Cityscapes set, the 8-image
-# split of seed $1, and the training seed $1.
+# The label budget: LABELED=8 unless set (a number K: the split tools/make_split.py made for the
+# seed, splits/train_<K>_seed<s>.txt; all: every training image, the config's own train set, no
+# split). Work dirs name it (<K>_seed<s>, all_seed<s>); records of a budget other than 8 go to
+# files with the suffix RECORDS (_k<K>, _kall), so budgets never share a record file and the 8-image
+# records keep their names.
+LABELED=${LABELED:-8}
+RECORDS=$([ "$LABELED" = 8 ] || echo _k$LABELED)
+
+# The budget as a JSON value: the number K, or the string "all".
+labeled_json() {
+  [ "$LABELED" = all ] && echo '"all"' || echo $LABELED
+}
+
+# --cfg-options that put train/val/test on the built-in synthetic Cityscapes set, the LABELED-image
+# split of seed $1 (none for all), and the training seed $1.
 data_options() {
-  echo "train_dataloader.dataset.data_root=$R val_dataloader.dataset.data_root=$R test_dataloader.dataset.data_root=$R train_dataloader.dataset.ann_file=splits/train_8_seed$1.txt randomness.seed=$1"
+  local split=''
+  [ "$LABELED" = all ] || split=" train_dataloader.dataset.ann_file=splits/train_${LABELED}_seed$1.txt"
+  echo "train_dataloader.dataset.data_root=$R val_dataloader.dataset.data_root=$R test_dataloader.dataset.data_root=$R randomness.seed=$1$split"
 }
 
 # --cfg-options for a schedule of $1 iterations with val every $2 and one checkpoint at the end, the
@@ -69,21 +84,22 @@ run_fields() {
   echo "\"$2\": $(last_miou $1/test.log), \"$3\": \"$(val_curve $1/train.log)\", \"minutes\": $(( ($(date +%s) - $4) / 60 )), \"machine\": \"$(machine)\"}"
 }
 
-# Stage 2 of config $2 for 1,500 iterations from the $STAGE1 stage-1 checkpoint of each seed
-# in ${@:4} (work_dirs/levers/${STAGE1}_k8/8_seed<s>/stage1; the config's custom_hooks.0 is its
-# LoadStageOneHook), on the split and seed of the sweep's stage 2, then tools/test.py on the final
-# checkpoint. Runs in work_dirs/levers/<name>/8_seed<s>, where <name> is $1 with _10x replaced by
-# the stage-1 length; appends one JSON line per seed to benchmarks/stage1_levers/<name>.jsonl, with
-# the extra fields $3 ('"key": value, ' pairs); skips the seeds already there.
+# Stage 2 of config $2 for 1,500 iterations from the $STAGE1 stage-1 checkpoint of each seed in
+# ${@:4} (work_dirs/levers/${STAGE1}_k<K>/<K>_seed<s>/stage1, K = LABELED; the config's
+# custom_hooks.0 is its LoadStageOneHook), on the split and seed of the sweep's stage 2, then
+# tools/test.py on the final checkpoint. Runs in work_dirs/levers/<name>/<K>_seed<s>, where <name>
+# is $1 with _10x replaced by the stage-1 length; appends one JSON line per seed to
+# benchmarks/stage1_levers/<name>$RECORDS.jsonl, with the extra fields $3 ('"key": value, ' pairs);
+# skips the seeds already there.
 stage2_from_10x() {
   local name=${1/_10x/_${STAGE1#stage1_}} config=$2 extra=$3 s
-  local out=benchmarks/stage1_levers/$name.jsonl
+  local out=benchmarks/stage1_levers/$name$RECORDS.jsonl
   shift 3
   for s in "$@"; do
     recorded $out $s && continue
-    local w=work_dirs/levers/$name/8_seed$s start=$(date +%s)
-    train_and_test $config $w 1500 "$(data_options $s) train_cfg.max_iters=1500 train_cfg.val_interval=375 default_hooks.checkpoint.interval=1500 custom_hooks.0.checkpoint=work_dirs/levers/${STAGE1}_k8/8_seed$s/stage1" || return 1
-    echo "{\"labeled\": 8, \"seed\": $s, \"stage1\": \"$STAGE1\", \"stage1_iters\": $STAGE1_ITERS, \"stage2_iters\": 1500, $extra$(run_fields $w pixcon_miou val_375_750_1125_1500 $start)" >> $out
+    local w=work_dirs/levers/$name/${LABELED}_seed$s start=$(date +%s)
+    train_and_test $config $w 1500 "$(data_options $s) train_cfg.max_iters=1500 train_cfg.val_interval=375 default_hooks.checkpoint.interval=1500 custom_hooks.0.checkpoint=work_dirs/levers/${STAGE1}_k$LABELED/${LABELED}_seed$s/stage1" || return 1
+    echo "{\"labeled\": $(labeled_json), \"seed\": $s, \"stage1\": \"$STAGE1\", \"stage1_iters\": $STAGE1_ITERS, \"stage2_iters\": 1500, $extra$(run_fields $w pixcon_miou val_375_750_1125_1500 $start)" >> $out
   done
 }
 
@@ -92,19 +108,20 @@ stage2_from_10x() {
 # ${@:4}, then tools/test.py on the final checkpoint. From scratch unless CE_INIT names an earlier
 # CE run of these functions (each seed then starts from that run's last checkpoint as weights,
 # load_from, and its schedule starts again: the CE counterpart of STAGE1_INIT). Runs in
-# work_dirs/levers/$1/8_seed<s>; appends one JSON line per seed to benchmarks/stage1_levers/$1.jsonl,
-# with the extra fields $3; skips the seeds already there.
+# work_dirs/levers/$1/<K>_seed<s>; appends one JSON line per seed to
+# benchmarks/stage1_levers/$1$RECORDS.jsonl, with the extra fields $3; skips the seeds already
+# there.
 ce_10x() {
-  local name=$1 config=$2 extra=$3 out=benchmarks/stage1_levers/$1.jsonl s
+  local name=$1 config=$2 extra=$3 out=benchmarks/stage1_levers/$1$RECORDS.jsonl s
   local iters=${CE_ITERS:-9000}
   local q=$((iters / 4))
   shift 3
   for s in "$@"; do
     recorded $out $s && continue
-    local w=work_dirs/levers/$name/8_seed$s start=$(date +%s)
+    local w=work_dirs/levers/$name/${LABELED}_seed$s start=$(date +%s)
     local opts="$(data_options $s) $(schedule_options $iters $q)"
-    [ -n "$CE_INIT" ] && opts="$opts $(continued_from work_dirs/levers/$CE_INIT/8_seed$s)"
+    [ -n "$CE_INIT" ] && opts="$opts $(continued_from work_dirs/levers/$CE_INIT/${LABELED}_seed$s)"
     train_and_test $config $w $iters "$opts" || return 1
-    echo "{\"labeled\": 8, \"seed\": $s, \"ce_iters\": $iters, ${CE_INIT:+\"init\": \"$CE_INIT\", }$extra$(run_fields $w ce_miou val_${q}_$((2 * q))_$((3 * q))_$iters $start)" >> $out
+    echo "{\"labeled\": $(labeled_json), \"seed\": $s, \"ce_iters\": $iters, ${CE_INIT:+\"init\": \"$CE_INIT\", }$extra$(run_fields $w ce_miou val_${q}_$((2 * q))_$((3 * q))_$iters $start)" >> $out
   done
 }

@@ -12,11 +12,14 @@ printed below the tables. The cosine stage 2's own control, CE alone with the co
 head given the same iterations (ce_cosine_head_10x_rerun, else ce_cosine_head_10x; and
 ce_cosine_head_10x_then_10x), gets a table of its own over the seeds that have it.
 
-Usage: python benchmarks/stage1_levers/stage1_10x_then_10x_table.py
-Prints markdown to stdout. Each gain comes with the paired t test over its seeds
+Usage: python benchmarks/stage1_levers/stage1_10x_then_10x_table.py [--labeled all]
+Prints markdown to stdout. --labeled K reads the records lever_runs.sh writes for LABELED=K (the
+files with the suffix _k<K>; 8, the default, has none) and has no 10x-sweep fallback (the sweep ran
+8 images only). Each gain comes with the paired t test over its seeds
 (cosine_prototypes_table.t_test_text); under the gains, the correlation over the seeds of CE alone
 given 16,500 iterations with each 20x arm and with its gain (correlation_text).
 """
+import argparse
 import statistics
 from typing import Dict, List, Optional, Sequence
 
@@ -49,30 +52,39 @@ COSINE_HEAD = {
 }
 
 
-def seed_draws() -> Dict[int, Sequence[str]]:
+def records_suffix(labeled: str) -> str:
+    """The suffix lever_runs.sh gives the record files of the label budget ``labeled`` (its
+    RECORDS): none for 8, the budget of every earlier record, else _k<labeled> (_kall)."""
+    return '' if labeled == '8' else f'_k{labeled}'
+
+
+def seed_draws(suffix: str = '') -> Dict[int, Sequence[str]]:
     """seed → the machines whose runs of that seed compare with each other, for every seed with
-    a 20x stage 1: ONE_DRAW if that stage 1 (its last record) ran on one of them, else that
-    machine alone (a seed whose every arm ran on one machine of another kind, e.g. an Intel Xeon
-    with torch's AVX512 kernels)."""
+    a 20x stage 1 (in the records with ``suffix``, records_suffix): ONE_DRAW if that stage 1 (its
+    last record) ran on one of them, else that machine alone (a seed whose every arm ran on one
+    machine of another kind, e.g. an Intel Xeon with torch's AVX512 kernels)."""
     return {seed: ONE_DRAW if run['machine'] in ONE_DRAW else (run['machine'],)
-            for seed, run in records('stage1_10x_then_10x').items()}
+            for seed, run in records(f'stage1_10x_then_10x{suffix}').items()}
 
 
 def arm_values(arms: Dict[str, tuple], seed: int, sweep: Dict[int, dict],
-               machines: Sequence[str]) -> Optional[Dict[str, float]]:
-    """column title → mIoU of the seed for every arm of ``arms`` (title → (files, mIoU key)), or
-    None if the seed lacks one of them made on ``machines``."""
-    found = {title: record_on(names, seed, machines, sweep) for title, (names, _) in arms.items()}
+               machines: Sequence[str], suffix: str = '') -> Optional[Dict[str, float]]:
+    """column title → mIoU of the seed for every arm of ``arms`` (title → (files, mIoU key)), read
+    from the files with ``suffix`` (records_suffix), or None if the seed lacks one of them made on
+    ``machines``."""
+    found = {title: record_on([name + suffix for name in names], seed, machines, sweep)
+             for title, (names, _) in arms.items()}
     if not all(found.values()):
         return None
     return {title: found[title][key] for title, (_, key) in arms.items()}
 
 
-def seed_values(sweep: Dict[int, dict],
-                draws: Dict[int, Sequence[str]]) -> Dict[int, Dict[str, float]]:
+def seed_values(sweep: Dict[int, dict], draws: Dict[int, Sequence[str]],
+                suffix: str = '') -> Dict[int, Dict[str, float]]:
     """seed → column title → mIoU, for the seeds with every arm made in their draw (``draws``:
-    seed_draws(); ``sweep``: the 10x sweep's runs, sweep_runs())."""
-    rows = {seed: arm_values(ARMS, seed, sweep, draws[seed]) for seed in sorted(draws)}
+    seed_draws(suffix); ``sweep``: the 10x sweep's runs, sweep_runs(), or {}), in the records
+    with ``suffix`` (records_suffix)."""
+    rows = {seed: arm_values(ARMS, seed, sweep, draws[seed], suffix) for seed in sorted(draws)}
     return {seed: row for seed, row in rows.items() if row is not None}
 
 
@@ -100,12 +112,12 @@ def correlation_text(rows: Dict[int, Dict[str, float]], base: str = 'CE 16,500',
             + ', '.join(cells) + '.')
 
 
-def print_cosine_head(rows: Dict[int, Dict[str, float]],
-                      draws: Dict[int, Sequence[str]]) -> None:
+def print_cosine_head(rows: Dict[int, Dict[str, float]], draws: Dict[int, Sequence[str]],
+                      suffix: str = '') -> None:
     """The cosine stage 2 against CE alone with the cosine head given the same iterations, per
     seed and mean ± sd, for the seeds of ``rows`` that have that control made in their draw
-    (``draws``: seed_draws()); nothing if none has."""
-    controls = {seed: arm_values(COSINE_HEAD, seed, {}, draws[seed]) for seed in rows}
+    (``draws``: seed_draws(suffix); records with ``suffix``); nothing if none has."""
+    controls = {seed: arm_values(COSINE_HEAD, seed, {}, draws[seed], suffix) for seed in rows}
     controls = {seed: control for seed, control in controls.items() if control is not None}
     if not controls:
         return
@@ -149,9 +161,17 @@ def reproductions(sweep: Dict[int, dict]) -> List[str]:
 
 
 def main() -> None:
-    sweep = sweep_runs()
-    draws = seed_draws()
-    rows = seed_values(sweep, draws)
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--labeled', default='8',
+                        help="the label budget of the records (lever_runs.sh's LABELED): 8 or all")
+    labeled = parser.parse_args().labeled
+    suffix = records_suffix(labeled)
+    sweep = sweep_runs() if labeled == '8' else {}
+    draws = seed_draws(suffix)
+    rows = seed_values(sweep, draws, suffix)
+    if not rows:
+        raise SystemExit(f'no seed has every arm in the records of {labeled} labelled images '
+                         f'(benchmarks/stage1_levers/*{suffix}.jsonl)')
     print('| seed | ' + ' | '.join(ARMS) + ' |')
     print('|---' * (len(ARMS) + 1) + '|')
     for seed, row in rows.items():
@@ -176,12 +196,14 @@ def main() -> None:
     if correlations:
         print(correlations)
         print()
-    print_cosine_head(rows, draws)
+    print_cosine_head(rows, draws, suffix)
     others = {seed: draws[seed] for seed in rows if draws[seed] != ONE_DRAW}
     for seed, (machine,) in others.items():
         print(f'Seed {seed}: every arm on {machine}.')
     if others:
         print()
+    if labeled != '8':
+        return
     print('One draw: the same run on ' + ' and on '.join(ONE_DRAW) + ' (val mIoU):')
     print()
     for line in reproductions(sweep):
