@@ -1,6 +1,6 @@
 """benchmarks/stage1_levers/lever_runs.sh's label budget (LABELED): the train split each run
-gets, the record files' suffix and the budget written into each record, read by sourcing the
-script in bash as the lever scripts do."""
+gets, the record files' suffix, the budget written into each record and the work dirs, read by
+sourcing the script in bash as the lever scripts do."""
 import json
 import os
 import subprocess
@@ -47,3 +47,11 @@ def test_all_trains_on_every_image_and_records_apart():
     assert 'train_dataloader.dataset.ann_file' not in data  # the config's own: every image
     assert data['randomness.seed'] == '3'
     assert data['train_dataloader.dataset.data_root'] == 'data/synthetic/cityscapes'
+
+
+@pytest.mark.parametrize('labeled, budget', [(None, '8'), ('all', 'all')])
+def test_work_dirs_name_the_budget(labeled, budget):
+    # unset: the paths of every earlier 8-image run, where their checkpoints still are
+    stage1, run = sourced(labeled, 'stage1_dir stage1_10x 3', 'run_dir ce_10x_rerun 3')
+    assert stage1 == f'work_dirs/levers/stage1_10x_k{budget}/{budget}_seed3/stage1'
+    assert run == f'work_dirs/levers/ce_10x_rerun/{budget}_seed3'

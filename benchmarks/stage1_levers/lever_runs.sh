@@ -29,6 +29,18 @@ labeled_json() {
   [ "$LABELED" = all ] && echo '"all"' || echo $LABELED
 }
 
+# The work dir of the lever run named $1 for seed $2 at the LABELED budget (CE runs, stage 2s).
+run_dir() {
+  echo work_dirs/levers/$1/${LABELED}_seed$2
+}
+
+# The work dir of the stage 1 named $1 (stage1_10x, stage1_10x_then_10x, ...; STAGE1) for seed $2
+# at the LABELED budget: where stage1_10x.sh writes it and stage2_from_10x and a continued stage 1
+# take its checkpoint.
+stage1_dir() {
+  echo $(run_dir $1_k$LABELED $2)/stage1
+}
+
 # --cfg-options that put train/val/test on the built-in synthetic Cityscapes set, the LABELED-image
 # split of seed $1 (none for all), and the training seed $1.
 data_options() {
@@ -85,20 +97,19 @@ run_fields() {
 }
 
 # Stage 2 of config $2 for 1,500 iterations from the $STAGE1 stage-1 checkpoint of each seed in
-# ${@:4} (work_dirs/levers/${STAGE1}_k<K>/<K>_seed<s>/stage1, K = LABELED; the config's
-# custom_hooks.0 is its LoadStageOneHook), on the split and seed of the sweep's stage 2, then
-# tools/test.py on the final checkpoint. Runs in work_dirs/levers/<name>/<K>_seed<s>, where <name>
-# is $1 with _10x replaced by the stage-1 length; appends one JSON line per seed to
-# benchmarks/stage1_levers/<name>$RECORDS.jsonl, with the extra fields $3 ('"key": value, ' pairs);
-# skips the seeds already there.
+# ${@:4} (stage1_dir; the config's custom_hooks.0 is its LoadStageOneHook), on the split and seed
+# of the sweep's stage 2, then tools/test.py on the final checkpoint. Runs in
+# work_dirs/levers/<name>/<K>_seed<s> (run_dir), where <name> is $1 with _10x replaced by the
+# stage-1 length; appends one JSON line per seed to benchmarks/stage1_levers/<name>$RECORDS.jsonl,
+# with the extra fields $3 ('"key": value, ' pairs); skips the seeds already there.
 stage2_from_10x() {
   local name=${1/_10x/_${STAGE1#stage1_}} config=$2 extra=$3 s
   local out=benchmarks/stage1_levers/$name$RECORDS.jsonl
   shift 3
   for s in "$@"; do
     recorded $out $s && continue
-    local w=work_dirs/levers/$name/${LABELED}_seed$s start=$(date +%s)
-    train_and_test $config $w 1500 "$(data_options $s) train_cfg.max_iters=1500 train_cfg.val_interval=375 default_hooks.checkpoint.interval=1500 custom_hooks.0.checkpoint=work_dirs/levers/${STAGE1}_k$LABELED/${LABELED}_seed$s/stage1" || return 1
+    local w=$(run_dir $name $s) start=$(date +%s)
+    train_and_test $config $w 1500 "$(data_options $s) train_cfg.max_iters=1500 train_cfg.val_interval=375 default_hooks.checkpoint.interval=1500 custom_hooks.0.checkpoint=$(stage1_dir $STAGE1 $s)" || return 1
     echo "{\"labeled\": $(labeled_json), \"seed\": $s, \"stage1\": \"$STAGE1\", \"stage1_iters\": $STAGE1_ITERS, \"stage2_iters\": 1500, $extra$(run_fields $w pixcon_miou val_375_750_1125_1500 $start)" >> $out
   done
 }
@@ -118,9 +129,9 @@ ce_10x() {
   shift 3
   for s in "$@"; do
     recorded $out $s && continue
-    local w=work_dirs/levers/$name/${LABELED}_seed$s start=$(date +%s)
+    local w=$(run_dir $name $s) start=$(date +%s)
     local opts="$(data_options $s) $(schedule_options $iters $q)"
-    [ -n "$CE_INIT" ] && opts="$opts $(continued_from work_dirs/levers/$CE_INIT/${LABELED}_seed$s)"
+    [ -n "$CE_INIT" ] && opts="$opts $(continued_from $(run_dir $CE_INIT $s))"
     train_and_test $config $w $iters "$opts" || return 1
     echo "{\"labeled\": $(labeled_json), \"seed\": $s, \"ce_iters\": $iters, ${CE_INIT:+\"init\": \"$CE_INIT\", }$extra$(run_fields $w ce_miou val_${q}_$((2 * q))_$((3 * q))_$iters $start)" >> $out
   done

@@ -3,10 +3,10 @@
 # this machine: the synthetic pretrain config for $STAGE1_ITERS iterations (7,500 unless set; see
 # lever_runs.sh) on the sweep's split (LABELED images: 8 unless set, or all) and seed, with the
 # options tools/benchmark_label_efficiency.py gives it (run_recipe.schedule_options), into
-# work_dirs/levers/${STAGE1}_k<K>/<K>_seed<s>/stage1 (K = LABELED), where stage2_from_10x looks;
-# the prototype mIoU is read on val at every tenth of the schedule. Appends the final stage-1
-# prototype mIoU, the curve and minutes to $STAGE1$RECORDS.jsonl (stage1_10x.jsonl; with
-# LABELED=all stage1_10x_kall.jsonl); skips seeds already there.
+# stage1_dir (work_dirs/levers/${STAGE1}_k<K>/<K>_seed<s>/stage1, K = LABELED), where
+# stage2_from_10x looks; the prototype mIoU is read on val at every tenth of the schedule. Appends
+# the final stage-1 prototype mIoU, the curve and minutes to $STAGE1$RECORDS.jsonl
+# (stage1_10x.jsonl; with LABELED=all stage1_10x_kall.jsonl); skips seeds already there.
 # Usage: bash benchmarks/stage1_levers/stage1_10x.sh SEED [SEED ...]
 #        STAGE1_ITERS=15000 bash benchmarks/stage1_levers/stage1_10x.sh SEED
 #        (20x: stage1_20x.jsonl)
@@ -19,10 +19,10 @@ C=configs/pixcon/synthetic/deeplabv3plus_r18_syncity_pretrain.py
 OUT=benchmarks/stage1_levers/$STAGE1$RECORDS.jsonl
 for s in "$@"; do
   recorded $OUT $s && continue
-  W=work_dirs/levers/${STAGE1}_k$LABELED/${LABELED}_seed$s/stage1
+  W=$(stage1_dir $STAGE1 $s)
   mkdir -p $W
   OPTS="$(data_options $s) $(schedule_options $STAGE1_ITERS $((STAGE1_ITERS / 10)))"
-  [ -n "$STAGE1_INIT" ] && OPTS="$OPTS $(continued_from work_dirs/levers/${STAGE1_INIT}_k$LABELED/${LABELED}_seed$s/stage1)"
+  [ -n "$STAGE1_INIT" ] && OPTS="$OPTS $(continued_from $(stage1_dir $STAGE1_INIT $s))"
   start=$(date +%s)
   $PY tools/train.py $C --work-dir $W --cfg-options $OPTS > $W/train.log 2>&1 || exit 1
   echo "{\"labeled\": $(labeled_json), \"seed\": $s, \"stage1_iters\": $STAGE1_ITERS, \"init\": \"$STAGE1_INIT\", \"proto_miou\": $(last_miou $W/train.log), \"proto_curve_tenths\": \"$(val_curve $W/train.log)\", \"minutes\": $(( ($(date +%s) - start) / 60 )), \"machine\": \"$(machine)\"}" >> $OUT
