@@ -1,5 +1,6 @@
 """benchmarks/stage1_levers/lever_runs.sh's label budget (LABELED): the train split each run
-gets, the record files' suffix, the budget written into each record and the work dirs, read by
+gets, the record files' suffix, the budget written into each record and the work dirs; and its
+stage-2 length (STAGE2_ITERS): the schedule, work dir and record file of stage2_from_10x. Read by
 sourcing the script in bash as the lever scripts do."""
 import json
 import os
@@ -55,3 +56,45 @@ def test_work_dirs_name_the_budget(labeled, budget):
     stage1, run = sourced(labeled, 'stage1_dir stage1_10x 3', 'run_dir ce_10x_rerun 3')
     assert stage1 == f'work_dirs/levers/stage1_10x_k{budget}/{budget}_seed3/stage1'
     assert run == f'work_dirs/levers/ce_10x_rerun/{budget}_seed3'
+
+
+def stage2_run(tmp_path, stage2_iters):
+    """The train_and_test arguments (config, work dir, final iteration, cfg-options) and the
+    record file → record of one stage2_from_10x run (seed 3, LABELED=all) in ``tmp_path``, with
+    STAGE2_ITERS=``stage2_iters`` (unset for None); training, the logs' mIoU and the machine are
+    stubbed."""
+    env = {k: v for k, v in os.environ.items() if k not in ('STAGE2_ITERS', 'STAGE1_INIT')}
+    env['LABELED'] = 'all'
+    if stage2_iters is not None:
+        env['STAGE2_ITERS'] = str(stage2_iters)
+    (tmp_path / 'benchmarks' / 'stage1_levers').mkdir(parents=True)
+    script = '; '.join([
+        f'source {LEVER_RUNS}',
+        'train_and_test() { printf "%s\\n" "$1" "$2" "$3" "$4"; }',
+        'run_fields() { echo "\\"$2\\": 30.0, \\"$3\\": \\"\\"}"; }',
+        """stage2_from_10x stage2_10x finetune.py '"lr": 0.05, ' 3"""])
+    result = subprocess.run(['bash', '-c', script], env=env, cwd=tmp_path, capture_output=True,
+                            text=True, check=True)
+    config, work_dir, iters, opts = result.stdout.splitlines()
+    files = {path.name: json.loads(path.read_text())
+             for path in (tmp_path / 'benchmarks' / 'stage1_levers').glob('*.jsonl')}
+    return (config, work_dir, iters, options(opts)), files
+
+
+@pytest.mark.parametrize('stage2_iters', [None, 9000])
+def test_a_stage2_length_stretches_the_schedule_and_records_apart(tmp_path, stage2_iters):
+    (config, work_dir, iters, opts), files = stage2_run(tmp_path, stage2_iters)
+    n = stage2_iters or 1500
+    name = 'stage2_10x' if stage2_iters is None else 'stage2_10x_stage2_9000'
+    assert config == 'finetune.py' and iters == str(n)
+    assert work_dir == f'work_dirs/levers/{name}/all_seed3'
+    assert (opts['train_cfg.max_iters'], opts['param_scheduler.0.end'],
+            opts['default_hooks.checkpoint.interval']) == (str(n),) * 3
+    assert opts['train_cfg.val_interval'] == str(n // 4)
+    assert opts['custom_hooks.0.checkpoint'] == 'work_dirs/levers/stage1_10x_kall/all_seed3/stage1'
+    record = files[f'{name}_kall.jsonl']
+    assert list(files) == [f'{name}_kall.jsonl']
+    assert (record['labeled'], record['seed'], record['stage1_iters'], record['stage2_iters'],
+            record['lr']) == ('all', 3, 7500, n, 0.05)
+    curve_key = f'val_{n // 4}_{n // 2}_{3 * n // 4}_{n}'
+    assert curve_key in record and record['pixcon_miou'] == 30.0

@@ -147,3 +147,25 @@ def test_a_budget_reads_only_its_own_records(monkeypatch, tmp_path):
     (tmp_path / 'ce_10x_then_10x_kall.jsonl').write_text(json.dumps(record) + '\n')
     rows = table_20x.seed_values({}, table_20x.seed_draws('_kall'), '_kall')
     assert rows[0]['CE 9,000'] == 30.0 and rows[0]['CE 16,500'] == 31.5
+
+
+def test_stage2_9000_table_takes_one_machine_and_the_last_quarter(monkeypatch, tmp_path):
+    # stage2_9000_table.py: a seed enters with every arm on the machine of its 9,000-iteration
+    # paper's stage 2, read from its budget's files; the last quarter is the curve's 4th - 3rd
+    monkeypatch.setitem(sys.modules, 'cosine_prototypes_table', table)
+    monkeypatch.setitem(sys.modules, 'stage1_10x_then_10x_table', load_table_20x(monkeypatch))
+    table_9000 = load_script(TABLE.with_name('stage2_9000_table.py'))
+    monkeypatch.setattr(table, 'HERE', tmp_path)
+    intel, amd = 'Intel Xeon', 'AMD EPYC'
+    for n, (name, key) in enumerate(table_9000.ARMS.values()):
+        lines = [{'seed': 0, key: 30.0 + n, 'machine': intel,
+                  table_9000.CURVE_9000: '20.0 25.5 31.25 34.0'},
+                 {'seed': 1, key: 31.0 + n, 'machine': amd if key == 'ce_miou' else intel}]
+        (tmp_path / f'{name}_kall.jsonl').write_text(
+            '\n'.join(json.dumps(line) for line in lines) + '\n')
+    assert table_9000.seed_rows('') == {}  # the 8-image files are not there
+    rows = table_9000.seed_rows('_kall')
+    assert list(rows) == [0]  # seed 1's CE alone ran on another machine
+    assert rows[0]['CE 16,500']['ce_miou'] == 30.0
+    assert rows[0]['cosine stage 2 9,000']['pixcon_miou'] == 35.0
+    assert table_9000.last_quarter(rows[0]["paper's stage 2 9,000"]) == pytest.approx(2.75)

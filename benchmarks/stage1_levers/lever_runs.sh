@@ -96,21 +96,28 @@ run_fields() {
   echo "\"$2\": $(last_miou $1/test.log), \"$3\": \"$(val_curve $1/train.log)\", \"minutes\": $(( ($(date +%s) - $4) / 60 )), \"machine\": \"$(machine)\"}"
 }
 
-# Stage 2 of config $2 for 1,500 iterations from the $STAGE1 stage-1 checkpoint of each seed in
-# ${@:4} (stage1_dir; the config's custom_hooks.0 is its LoadStageOneHook), on the split and seed
-# of the sweep's stage 2, then tools/test.py on the final checkpoint. Runs in
-# work_dirs/levers/<name>/<K>_seed<s> (run_dir), where <name> is $1 with _10x replaced by the
-# stage-1 length; appends one JSON line per seed to benchmarks/stage1_levers/<name>$RECORDS.jsonl,
-# with the extra fields $3 ('"key": value, ' pairs); skips the seeds already there.
+# The stage 2 of stage2_from_10x: 1,500 iterations (the recipe's) unless STAGE2_ITERS is set. A
+# stage 2 of another length names its work dirs and records with STAGE2 (_stage2_<iters>), so the
+# 1,500-iteration records keep their names.
+STAGE2_ITERS=${STAGE2_ITERS:-1500}
+STAGE2=$([ "$STAGE2_ITERS" = 1500 ] || echo _stage2_$STAGE2_ITERS)
+
+# Stage 2 of config $2 for STAGE2_ITERS iterations (val at every quarter, the config's poly decay
+# stretched over them) from the $STAGE1 stage-1 checkpoint of each seed in ${@:4} (stage1_dir; the
+# config's custom_hooks.0 is its LoadStageOneHook), on the split and seed of the sweep's stage 2,
+# then tools/test.py on the final checkpoint. Runs in work_dirs/levers/<name>/<K>_seed<s>
+# (run_dir), where <name> is $1 with _10x replaced by the stage-1 length, then $STAGE2; appends one
+# JSON line per seed to benchmarks/stage1_levers/<name>$RECORDS.jsonl, with the extra fields $3
+# ('"key": value, ' pairs); skips the seeds already there.
 stage2_from_10x() {
-  local name=${1/_10x/_${STAGE1#stage1_}} config=$2 extra=$3 s
-  local out=benchmarks/stage1_levers/$name$RECORDS.jsonl
+  local name=${1/_10x/_${STAGE1#stage1_}}$STAGE2 config=$2 extra=$3 s
+  local out=benchmarks/stage1_levers/$name$RECORDS.jsonl q=$((STAGE2_ITERS / 4))
   shift 3
   for s in "$@"; do
     recorded $out $s && continue
     local w=$(run_dir $name $s) start=$(date +%s)
-    train_and_test $config $w 1500 "$(data_options $s) train_cfg.max_iters=1500 train_cfg.val_interval=375 default_hooks.checkpoint.interval=1500 custom_hooks.0.checkpoint=$(stage1_dir $STAGE1 $s)" || return 1
-    echo "{\"labeled\": $(labeled_json), \"seed\": $s, \"stage1\": \"$STAGE1\", \"stage1_iters\": $STAGE1_ITERS, \"stage2_iters\": 1500, $extra$(run_fields $w pixcon_miou val_375_750_1125_1500 $start)" >> $out
+    train_and_test $config $w $STAGE2_ITERS "$(data_options $s) $(schedule_options $STAGE2_ITERS $q) custom_hooks.0.checkpoint=$(stage1_dir $STAGE1 $s)" || return 1
+    echo "{\"labeled\": $(labeled_json), \"seed\": $s, \"stage1\": \"$STAGE1\", \"stage1_iters\": $STAGE1_ITERS, \"stage2_iters\": $STAGE2_ITERS, $extra$(run_fields $w pixcon_miou val_${q}_$((2 * q))_$((3 * q))_$STAGE2_ITERS $start)" >> $out
   done
 }
 
