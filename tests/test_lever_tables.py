@@ -150,8 +150,8 @@ def test_a_budget_reads_only_its_own_records(monkeypatch, tmp_path):
 
 
 def test_stage2_9000_table_takes_one_machine_and_the_last_quarter(monkeypatch, tmp_path):
-    # stage2_9000_table.py: a seed enters with every arm on the machine of its 9,000-iteration
-    # paper's stage 2, read from its budget's files; the last quarter is the curve's 4th - 3rd
+    # stage2_9000_table.py: a seed enters with every arm on the machine of its 7,500 + 9,000
+    # paper's recipe, read from its budget's files; the last quarter is the curve's 4th - 3rd
     monkeypatch.setitem(sys.modules, 'cosine_prototypes_table', table)
     monkeypatch.setitem(sys.modules, 'stage1_10x_then_10x_table', load_table_20x(monkeypatch))
     table_9000 = load_script(TABLE.with_name('stage2_9000_table.py'))
@@ -167,5 +167,11 @@ def test_stage2_9000_table_takes_one_machine_and_the_last_quarter(monkeypatch, t
     rows = table_9000.seed_rows('_kall')
     assert list(rows) == [0]  # seed 1's CE alone ran on another machine
     assert rows[0]['CE 16,500']['ce_miou'] == 31.0
-    assert rows[0]['cosine stage 2 9,000']['pixcon_miou'] == 36.0
-    assert table_9000.last_quarter(rows[0]["paper's stage 2 9,000"]) == pytest.approx(2.75)
+    assert rows[0][table_9000.OPTIONAL]['pixcon_miou'] == 38.0
+    assert table_9000.last_quarter(rows[0]["paper's 7,500 + 9,000"]) == pytest.approx(2.75)
+    # without its cosine 7,500 + 9,000 a seed still enters, its row without that arm
+    (tmp_path / f'{table_9000.ARMS[table_9000.OPTIONAL][0]}_kall.jsonl').unlink()
+    rows = table_9000.seed_rows('_kall')
+    assert list(rows) == [0] and table_9000.OPTIONAL not in rows[0]
+    (tmp_path / 'stage2_10x_then_10x_kall.jsonl').unlink()  # but not without another arm
+    assert table_9000.seed_rows('_kall') == {}

@@ -1,22 +1,25 @@
-"""Per-seed and mean ± sd tables of a 9,000-iteration stage 2 after the 10x stage 1 against CE
-alone given the same 16,500 iterations (stage2_9000.md).
+"""Per-seed and mean ± sd tables of the 16,500 iterations of the 20x recipe spent the other way:
+the 10x stage 1 and a 9,000-iteration stage 2, against CE alone given the same iterations
+(stage2_9000.md).
 
-The recipe of stage1_10x_then_10x.md keeps the 1,500-iteration stage 2 and gives the extra
-compute to stage 1; here stage 1 stays at 7,500 iterations and stage 2 takes the rest
-(STAGE2_ITERS=9000 in lever_runs.sh: stage2_10x.sh and cosine_prototypes_lr0.005_10x.sh, records
-*_stage2_9000<suffix>.jsonl). Per budget (8 images, all 300), per seed, from the lever scripts'
-JSON-lines records: CE alone for 9,000 iterations (ce_10x_rerun) and continued to 16,500
-(ce_10x_then_10x), the stage-1 readout
-(stage1_10x), and the paper's and the cosine stage 2 for 1,500 and for 9,000 iterations from that
-stage 1. A seed enters when it has every arm made on the machine of its 9,000-iteration paper's
-stage 2.
+The 20x recipe of stage1_10x_then_10x.md keeps the 1,500-iteration stage 2 and gives the extra
+compute to stage 1 (15,000 + 1,500); here stage 1 stays at 7,500 iterations and stage 2 takes the
+rest (7,500 + 9,000; STAGE2_ITERS=9000 in lever_runs.sh: stage2_10x.sh and
+cosine_prototypes_lr0.005_10x.sh, records *_stage2_9000<suffix>.jsonl). Per budget (8 images, all
+300), per seed, from the lever scripts' JSON-lines records: CE alone for 9,000 iterations
+(ce_10x_rerun) and continued to 16,500 (ce_10x_then_10x), the 10x stage-1 readout (stage1_10x),
+and the paper's and the cosine stage 2 as 7,500 + 1,500, 15,000 + 1,500 and 7,500 + 9,000. A seed
+enters when it has every arm made on the machine of its 7,500 + 9,000 paper's recipe, the cosine
+7,500 + 9,000 (OPTIONAL) aside: where a seed lacks it, its cell is '—' and its means and gains are
+over the seeds that have it.
 
 Usage: python benchmarks/stage1_levers/stage2_9000_table.py [--labeled 8 all]
 Prints markdown to stdout: per budget, the mIoUs, then the gains (each with the paired t test over
-its seeds from three seeds on: cosine_prototypes_table.gain_cell): against CE alone given the same
-16,500 iterations, against CE alone given the stage 2's 9,000 (what stage 1 is worth as a start
-when its own iterations are not counted), against the 1,500-iteration stage 2, and the last
-quarter of each 9,000-iteration stage 2 (its val at 9,000 minus its val at 6,750).
+its seeds from three seeds on: cosine_prototypes_table.gain_cell): both 16,500-iteration recipes
+against CE alone given the same 16,500 iterations, 7,500 + 9,000 against CE alone given the stage
+2's 9,000 (what stage 1 is worth as a start when its own iterations are not counted) and against
+7,500 + 1,500 (what the longer stage 2 adds), and the last quarter of each 9,000-iteration stage 2
+(its val at 9,000 minus its val at 6,750).
 """
 import argparse
 from typing import Dict, List, Optional
@@ -24,31 +27,35 @@ from typing import Dict, List, Optional
 from cosine_prototypes_table import gain_cell, mean_sd, record_on, records
 from stage1_10x_then_10x_table import records_suffix
 
-# column title → (JSON-lines file without the budget's suffix, mIoU key)
+# column title → (JSON-lines file without the budget's suffix, mIoU key); a recipe's title is
+# its stage 2 and its stage-1 + stage-2 iterations
 ARMS = {
     'CE 9,000': ('ce_10x_rerun', 'ce_miou'),
     'CE 16,500': ('ce_10x_then_10x', 'ce_miou'),
     'readout 10x': ('stage1_10x', 'proto_miou'),
-    "paper's stage 2 1,500": ('stage2_10x', 'pixcon_miou'),
-    "paper's stage 2 9,000": ('stage2_10x_stage2_9000', 'pixcon_miou'),
-    'cosine stage 2 1,500': ('cosine_prototypes_lr0.005_10x', 'pixcon_miou'),
-    'cosine stage 2 9,000': ('cosine_prototypes_lr0.005_10x_stage2_9000', 'pixcon_miou'),
+    "paper's 7,500 + 1,500": ('stage2_10x', 'pixcon_miou'),
+    "paper's 15,000 + 1,500": ('stage2_10x_then_10x', 'pixcon_miou'),
+    "paper's 7,500 + 9,000": ('stage2_10x_stage2_9000', 'pixcon_miou'),
+    'cosine 7,500 + 1,500': ('cosine_prototypes_lr0.005_10x', 'pixcon_miou'),
+    'cosine 15,000 + 1,500': ('cosine_prototypes_lr0.005_10x_then_10x', 'pixcon_miou'),
+    'cosine 7,500 + 9,000': ('cosine_prototypes_lr0.005_10x_stage2_9000', 'pixcon_miou'),
 }
-STAGE2S = ["paper's stage 2", 'cosine stage 2']
+OPTIONAL = 'cosine 7,500 + 9,000'
+STAGE2S = ["paper's", 'cosine']
 CURVE_9000 = 'val_2250_4500_6750_9000'
 
 
 def seed_rows(suffix: str) -> Dict[int, Dict[str, dict]]:
-    """seed → column title → record, for the seeds whose every arm of ARMS has a record (in the
-    files with ``suffix``, records_suffix) made on the machine of its 9,000-iteration paper's
-    stage 2."""
+    """seed → column title → record, for the seeds whose every arm of ARMS but OPTIONAL has a
+    record (in the files with ``suffix``, records_suffix) made on the machine of its
+    9,000-iteration paper's stage 2; OPTIONAL is in a seed's row where it has one from there."""
     rows = {}
-    for seed, run in sorted(records(ARMS["paper's stage 2 9,000"][0] + suffix).items()):
+    for seed, run in sorted(records(ARMS["paper's 7,500 + 9,000"][0] + suffix).items()):
         row: Dict[str, Optional[dict]] = {
             title: record_on([name + suffix], seed, [run['machine']], {})
             for title, (name, _) in ARMS.items()}
-        if all(row.values()):
-            rows[seed] = row
+        if all(record for title, record in row.items() if title != OPTIONAL):
+            rows[seed] = {title: record for title, record in row.items() if record}
     return rows
 
 
@@ -68,30 +75,43 @@ def print_budget(labeled: str) -> None:
         print(f'No seed has every arm (benchmarks/stage1_levers/*{suffix}.jsonl).')
         print()
         return
-    miou = {seed: {title: row[title][ARMS[title][1]] for title in ARMS}
+    miou = {seed: {title: row[title][ARMS[title][1]] for title in row}
             for seed, row in rows.items()}
     print('| seed | ' + ' | '.join(ARMS) + ' |')
     print('|---' * (len(ARMS) + 1) + '|')
     for seed, values in miou.items():
-        print(f'| {seed} | ' + ' | '.join(f'{v:.2f}' for v in values.values()) + ' |')
-    print('| mean ± sd | ' + ' | '.join(mean_sd([values[title] for values in miou.values()])
-                                         for title in ARMS) + ' |')
+        print(f'| {seed} | ' + ' | '.join(f'{values[t]:.2f}' if t in values else '—'
+                                          for t in ARMS) + ' |')
+    means = []
+    for title in ARMS:
+        column = [values[title] for values in miou.values() if title in values]
+        count = f' ({len(column)} seed{"s" * (len(column) > 1)})' if len(column) < len(miou) else ''
+        means.append(mean_sd(column) + count if column else '—')
+    print('| mean ± sd | ' + ' | '.join(means) + ' |')
     print()
-    machines = sorted({row["paper's stage 2 9,000"]['machine'] for row in rows.values()})
+    machines = sorted({row["paper's 7,500 + 9,000"]['machine'] for row in rows.values()})
     print(f'Gains, seeds {", ".join(map(str, rows))} (every arm of a seed on one machine: '
           f'{"; ".join(machines)}); per seed, then **mean ± sd**:')
     print()
-    print('| stage 2 | 9,000 − CE 16,500 (the same iterations) | 9,000 − CE 9,000 (the same CE '
-          'iterations, stage 1 not counted) | 9,000 − 1,500 (what the longer stage 2 adds) | '
-          'last quarter of the 9,000 |')
-    print('|---|---|---|---|---|')
+    print('| stage 2 | 7,500 + 9,000 − CE 16,500 (the same iterations) | 15,000 + 1,500 − CE '
+          '16,500 (the same, stage 1 taking them) | 7,500 + 9,000 − CE 9,000 (the same CE '
+          'iterations, stage 1 not counted) | 7,500 + 9,000 − 7,500 + 1,500 (what the longer '
+          'stage 2 adds) | last quarter of the 9,000 |')
+    print('|---|---|---|---|---|---|')
     for stage2 in STAGE2S:
+        arm = f'{stage2} 7,500 + 9,000'
+        have = [seed for seed in rows if arm in rows[seed]]
+        if not have:
+            continue
         gains: List[List[float]] = [
-            [values[f'{stage2} 9,000'] - values['CE 16,500'] for values in miou.values()],
-            [values[f'{stage2} 9,000'] - values['CE 9,000'] for values in miou.values()],
-            [values[f'{stage2} 9,000'] - values[f'{stage2} 1,500'] for values in miou.values()],
-            [last_quarter(row[f'{stage2} 9,000']) for row in rows.values()]]
-        print(f'| {stage2} | ' + ' | '.join(gain_cell(g) for g in gains) + ' |')
+            [miou[seed][arm] - miou[seed]['CE 16,500'] for seed in have],
+            [miou[seed][f'{stage2} 15,000 + 1,500'] - miou[seed]['CE 16,500'] for seed in have],
+            [miou[seed][arm] - miou[seed]['CE 9,000'] for seed in have],
+            [miou[seed][arm] - miou[seed][f'{stage2} 7,500 + 1,500'] for seed in have],
+            [last_quarter(rows[seed][arm]) for seed in have]]
+        seeds = '' if len(have) == len(rows) else f' (seed{"s" * (len(have) > 1)} ' \
+            f'{", ".join(map(str, have))})'
+        print(f'| {stage2}{seeds} | ' + ' | '.join(gain_cell(g) for g in gains) + ' |')
     print()
 
 
