@@ -91,6 +91,8 @@ def test_a_stage2_length_stretches_the_schedule_and_records_apart(tmp_path, stag
     assert (opts['train_cfg.max_iters'], opts['param_scheduler.0.end'],
             opts['default_hooks.checkpoint.interval']) == (str(n),) * 3
     assert opts['train_cfg.val_interval'] == str(n // 4)
+    # the decay's begin stays the config's (finetune_warmup.py's begins at 150, after the warm-up)
+    assert 'param_scheduler.0.begin' not in opts
     assert opts['custom_hooks.0.checkpoint'] == 'work_dirs/levers/stage1_10x_kall/all_seed3/stage1'
     record = files[f'{name}_kall.jsonl']
     assert list(files) == [f'{name}_kall.jsonl']

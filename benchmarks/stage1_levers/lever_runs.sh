@@ -102,13 +102,15 @@ run_fields() {
 STAGE2_ITERS=${STAGE2_ITERS:-1500}
 STAGE2=$([ "$STAGE2_ITERS" = 1500 ] || echo _stage2_$STAGE2_ITERS)
 
-# Stage 2 of config $2 for STAGE2_ITERS iterations (val at every quarter, the config's poly decay
-# stretched over them) from the $STAGE1 stage-1 checkpoint of each seed in ${@:4} (stage1_dir; the
-# config's custom_hooks.0 is its LoadStageOneHook), on the split and seed of the sweep's stage 2,
-# then tools/test.py on the final checkpoint. Runs in work_dirs/levers/<name>/<K>_seed<s>
-# (run_dir), where <name> is $1 with _10x replaced by the stage-1 length, then $STAGE2; appends one
-# JSON line per seed to benchmarks/stage1_levers/<name>$RECORDS.jsonl, with the extra fields $3
-# ('"key": value, ' pairs); skips the seeds already there.
+# Stage 2 of config $2 for STAGE2_ITERS iterations (val at every quarter, the end of the config's
+# poly decay, param_scheduler.0, moved to the last of them; its begin kept: finetune_warmup.py's
+# decay begins after its warm-up) from the $STAGE1 stage-1 checkpoint of each seed in ${@:4}
+# (stage1_dir; the config's custom_hooks.0 is its LoadStageOneHook), on the split and seed of the
+# sweep's stage 2, then tools/test.py on the final checkpoint. Runs in
+# work_dirs/levers/<name>/<K>_seed<s> (run_dir), where <name> is $1 with _10x replaced by the
+# stage-1 length, then $STAGE2; appends one JSON line per seed to
+# benchmarks/stage1_levers/<name>$RECORDS.jsonl, with the extra fields $3 ('"key": value, ' pairs);
+# skips the seeds already there.
 stage2_from_10x() {
   local name=${1/_10x/_${STAGE1#stage1_}}$STAGE2 config=$2 extra=$3 s
   local out=benchmarks/stage1_levers/$name$RECORDS.jsonl q=$((STAGE2_ITERS / 4))
@@ -116,7 +118,7 @@ stage2_from_10x() {
   for s in "$@"; do
     recorded $out $s && continue
     local w=$(run_dir $name $s) start=$(date +%s)
-    train_and_test $config $w $STAGE2_ITERS "$(data_options $s) $(schedule_options $STAGE2_ITERS $q) custom_hooks.0.checkpoint=$(stage1_dir $STAGE1 $s)" || return 1
+    train_and_test $config $w $STAGE2_ITERS "$(data_options $s) train_cfg.max_iters=$STAGE2_ITERS train_cfg.val_interval=$q default_hooks.checkpoint.interval=$STAGE2_ITERS param_scheduler.0.end=$STAGE2_ITERS custom_hooks.0.checkpoint=$(stage1_dir $STAGE1 $s)" || return 1
     echo "{\"labeled\": $(labeled_json), \"seed\": $s, \"stage1\": \"$STAGE1\", \"stage1_iters\": $STAGE1_ITERS, \"stage2_iters\": $STAGE2_ITERS, $extra$(run_fields $w pixcon_miou val_${q}_$((2 * q))_$((3 * q))_$STAGE2_ITERS $start)" >> $out
   done
 }
