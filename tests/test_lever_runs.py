@@ -5,6 +5,7 @@ sourcing the script in bash as the lever scripts do."""
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,13 +59,17 @@ def test_work_dirs_name_the_budget(labeled, budget):
     assert run == f'work_dirs/levers/ce_10x_rerun/{budget}_seed3'
 
 
+# A stage-2 config with a warm-up before its poly decay: 150 of its 1,500 iterations.
+WARMUP = LEVER_RUNS.with_name('configs') / 'finetune_warmup.py'
+
+
 def stage2_run(tmp_path, stage2_iters):
     """The train_and_test arguments (config, work dir, final iteration, cfg-options) and the
-    record file → record of one stage2_from_10x run (seed 3, LABELED=all) in ``tmp_path``, with
-    STAGE2_ITERS=``stage2_iters`` (unset for None); training, the logs' mIoU and the machine are
-    stubbed."""
+    record file → record of one stage2_from_10x run of WARMUP (seed 3, LABELED=all) in
+    ``tmp_path``, with STAGE2_ITERS=``stage2_iters`` (unset for None); training, the logs' mIoU and
+    the machine are stubbed."""
     env = {k: v for k, v in os.environ.items() if k not in ('STAGE2_ITERS', 'STAGE1_INIT')}
-    env['LABELED'] = 'all'
+    env.update(LABELED='all', PY=sys.executable)
     if stage2_iters is not None:
         env['STAGE2_ITERS'] = str(stage2_iters)
     (tmp_path / 'benchmarks' / 'stage1_levers').mkdir(parents=True)
@@ -72,7 +77,7 @@ def stage2_run(tmp_path, stage2_iters):
         f'source {LEVER_RUNS}',
         'train_and_test() { printf "%s\\n" "$1" "$2" "$3" "$4"; }',
         'run_fields() { echo "\\"$2\\": 30.0, \\"$3\\": \\"\\"}"; }',
-        """stage2_from_10x stage2_10x finetune.py '"lr": 0.05, ' 3"""])
+        f"""stage2_from_10x stage2_10x {WARMUP} '"lr": 0.05, ' 3"""])
     result = subprocess.run(['bash', '-c', script], env=env, cwd=tmp_path, capture_output=True,
                             text=True, check=True)
     config, work_dir, iters, opts = result.stdout.splitlines()
@@ -86,13 +91,14 @@ def test_a_stage2_length_stretches_the_schedule_and_records_apart(tmp_path, stag
     (config, work_dir, iters, opts), files = stage2_run(tmp_path, stage2_iters)
     n = stage2_iters or 1500
     name = 'stage2_10x' if stage2_iters is None else 'stage2_10x_stage2_9000'
-    assert config == 'finetune.py' and iters == str(n)
+    assert config == str(WARMUP) and iters == str(n)
     assert work_dir == f'work_dirs/levers/{name}/all_seed3'
     assert (opts['train_cfg.max_iters'], opts['param_scheduler.0.end'],
             opts['default_hooks.checkpoint.interval']) == (str(n),) * 3
     assert opts['train_cfg.val_interval'] == str(n // 4)
-    # the decay's begin stays the config's (finetune_warmup.py's begins at 150, after the warm-up)
-    assert 'param_scheduler.0.begin' not in opts
+    # the warm-up keeps its tenth, and the decay begins after it
+    assert (opts['param_scheduler.1.begin'], opts['param_scheduler.1.end']) == ('0', str(n // 10))
+    assert opts['param_scheduler.0.begin'] == str(n // 10)
     assert opts['custom_hooks.0.checkpoint'] == 'work_dirs/levers/stage1_10x_kall/all_seed3/stage1'
     record = files[f'{name}_kall.jsonl']
     assert list(files) == [f'{name}_kall.jsonl']

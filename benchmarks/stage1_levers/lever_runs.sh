@@ -102,9 +102,20 @@ run_fields() {
 STAGE2_ITERS=${STAGE2_ITERS:-1500}
 STAGE2=$([ "$STAGE2_ITERS" = 1500 ] || echo _stage2_$STAGE2_ITERS)
 
-# Stage 2 of config $2 for STAGE2_ITERS iterations (val at every quarter, the end of the config's
-# poly decay, param_scheduler.0, moved to the last of them; its begin kept: finetune_warmup.py's
-# decay begins after its warm-up) from the $STAGE1 stage-1 checkpoint of each seed in ${@:4}
+# --cfg-options that make config $1 train $2 iterations with every parameter scheduler rescaled to
+# them (mmseg_pixcon.utils.schedule.rescaled_schedule, as tools/run_recipe.py does: a warm-up keeps
+# its share), a checkpoint at the end and val every $3 iterations.
+rescaled_options() {
+  $PY -c 'import sys
+from mmengine import Config
+from mmseg_pixcon.utils.schedule import as_cfg_options, rescaled_schedule
+options = rescaled_schedule(Config.fromfile(sys.argv[1]), int(sys.argv[2]))
+options["train_cfg.val_interval"] = int(sys.argv[3])
+print(" ".join(as_cfg_options(options)))' $1 $2 $3
+}
+
+# Stage 2 of config $2 for STAGE2_ITERS iterations (its schedule rescaled to them, rescaled_options;
+# val at every quarter) from the $STAGE1 stage-1 checkpoint of each seed in ${@:4}
 # (stage1_dir; the config's custom_hooks.0 is its LoadStageOneHook), on the split and seed of the
 # sweep's stage 2, then tools/test.py on the final checkpoint. Runs in
 # work_dirs/levers/<name>/<K>_seed<s> (run_dir), where <name> is $1 with _10x replaced by the
@@ -118,7 +129,9 @@ stage2_from_10x() {
   for s in "$@"; do
     recorded $out $s && continue
     local w=$(run_dir $name $s) start=$(date +%s)
-    train_and_test $config $w $STAGE2_ITERS "$(data_options $s) train_cfg.max_iters=$STAGE2_ITERS train_cfg.val_interval=$q default_hooks.checkpoint.interval=$STAGE2_ITERS param_scheduler.0.end=$STAGE2_ITERS custom_hooks.0.checkpoint=$(stage1_dir $STAGE1 $s)" || return 1
+    local schedule
+    schedule=$(rescaled_options $config $STAGE2_ITERS $q) || return 1
+    train_and_test $config $w $STAGE2_ITERS "$(data_options $s) $schedule custom_hooks.0.checkpoint=$(stage1_dir $STAGE1 $s)" || return 1
     echo "{\"labeled\": $(labeled_json), \"seed\": $s, \"stage1\": \"$STAGE1\", \"stage1_iters\": $STAGE1_ITERS, \"stage2_iters\": $STAGE2_ITERS, $extra$(run_fields $w pixcon_miou val_${q}_$((2 * q))_$((3 * q))_$STAGE2_ITERS $start)" >> $out
   done
 }
