@@ -167,11 +167,44 @@ def test_stage2_9000_table_takes_one_machine_and_the_last_quarter(monkeypatch, t
     rows = table_9000.seed_rows('_kall')
     assert list(rows) == [0]  # seed 1's CE alone ran on another machine
     assert rows[0]['CE 16,500']['ce_miou'] == 31.0
-    assert rows[0][table_9000.OPTIONAL]['pixcon_miou'] == 38.0
+    assert rows[0]['cosine 7,500 + 9,000']['pixcon_miou'] == 38.0
     assert table_9000.last_quarter(rows[0]["paper's 7,500 + 9,000"]) == pytest.approx(2.75)
-    # without its cosine 7,500 + 9,000 a seed still enters, its row without that arm
-    (tmp_path / f'{table_9000.ARMS[table_9000.OPTIONAL][0]}_kall.jsonl').unlink()
+    # without its cosine stage 2s and its 15,000 + 1,500 runs a seed still enters, its row
+    # without those arms
+    optional = [title for title in table_9000.ARMS if title not in table_9000.REQUIRED]
+    assert len(optional) == 4
+    for title in optional:
+        (tmp_path / f'{table_9000.ARMS[title][0]}_kall.jsonl').unlink()
     rows = table_9000.seed_rows('_kall')
-    assert list(rows) == [0] and table_9000.OPTIONAL not in rows[0]
-    (tmp_path / 'stage2_10x_then_10x_kall.jsonl').unlink()  # but not without another arm
+    assert list(rows) == [0] and sorted(rows[0]) == sorted(table_9000.REQUIRED)
+    (tmp_path / 'stage2_10x_kall.jsonl').unlink()  # but not without a REQUIRED arm
     assert table_9000.seed_rows('_kall') == {}
+
+
+def test_stage2_9000_gains_over_the_seeds_that_have_the_arm(monkeypatch, tmp_path, capsys):
+    # a gain column over fewer seeds than its row names them first (the seeds with both of its
+    # arms); a row's seeds are those with its 7,500 + 9,000; an arm no seed has prints '—'
+    monkeypatch.setitem(sys.modules, 'cosine_prototypes_table', table)
+    monkeypatch.setitem(sys.modules, 'stage1_10x_then_10x_table', load_table_20x(monkeypatch))
+    table_9000 = load_script(TABLE.with_name('stage2_9000_table.py'))
+    monkeypatch.setattr(table, 'HERE', tmp_path)
+    curve = {table_9000.CURVE_9000: '20.0 25.5 31.25 34.0'}
+    seeds_with = {"paper's 15,000 + 1,500": [0, 2], 'cosine 7,500 + 9,000': [1, 2],
+                  'cosine 7,500 + 1,500': [2], 'cosine 15,000 + 1,500': []}
+    for n, (title, (name, key)) in enumerate(table_9000.ARMS.items()):
+        lines = [{'seed': seed, key: 30.0 + n + seed, 'machine': 'Intel Xeon', **curve}
+                 for seed in seeds_with.get(title, [0, 1, 2])]
+        (tmp_path / f'{name}.jsonl').write_text(''.join(json.dumps(x) + '\n' for x in lines))
+    table_9000.print_budget('8')
+    lines = capsys.readouterr().out.splitlines()
+    paper = next(line for line in lines if line.startswith("| paper's |"))
+    cosine = next(line for line in lines if line.startswith('| cosine (seeds 1, 2) |'))
+    # paper's 7,500 + 9,000 (column 5) - CE 16,500 (column 1) = +4 on every seed
+    assert paper.split(' | ')[1].startswith('+4.00, +4.00, +4.00; **+4.00 ± 0.00**')
+    # paper's 15,000 + 1,500 (column 4) - CE 16,500 on the two seeds that have it
+    assert paper.split(' | ')[2] == 'seeds 0, 2: +3.00, +3.00; **+3.00 ± 0.00**'
+    assert cosine.split(' | ')[2] == '—'
+    assert cosine.split(' | ')[1] == '+7.00, +7.00; **+7.00 ± 0.00**'
+    # cosine 7,500 + 9,000 - cosine 7,500 + 1,500: only seed 2 has both
+    assert cosine.split(' | ')[4] == 'seed 2: +2.00; **+2.00**'
+    assert any(line.startswith('| mean ± sd |') and '(2 seeds)' in line for line in lines)

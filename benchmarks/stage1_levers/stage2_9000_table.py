@@ -9,9 +9,11 @@ cosine_prototypes_lr0.005_10x.sh, records *_stage2_9000<suffix>.jsonl). Per budg
 300), per seed, from the lever scripts' JSON-lines records: CE alone for 9,000 iterations
 (ce_10x_rerun) and continued to 16,500 (ce_10x_then_10x), the 10x stage-1 readout (stage1_10x),
 and the paper's and the cosine stage 2 as 7,500 + 1,500, 15,000 + 1,500 and 7,500 + 9,000. A seed
-enters when it has every arm made on the machine of its 7,500 + 9,000 paper's recipe, the cosine
-7,500 + 9,000 (OPTIONAL) aside: where a seed lacks it, its cell is '—' and its means and gains are
-over the seeds that have it.
+enters when it has the arms of the paper's 7,500 + 9,000 comparisons (REQUIRED: CE alone at both
+lengths, the readout and the paper's 7,500 + 1,500) made on the machine of its 7,500 + 9,000
+paper's recipe; an arm it lacks among the others (the cosine stage 2s, the 15,000 + 1,500 runs)
+shows as '—', and the means and gains of that arm are over the seeds that have it (a gain cell
+over fewer seeds than its row names them).
 
 Usage: python benchmarks/stage1_levers/stage2_9000_table.py [--labeled 8 all]
 Prints markdown to stdout: per budget, the mIoUs, then the gains (each with the paired t test over
@@ -40,21 +42,22 @@ ARMS = {
     'cosine 15,000 + 1,500': ('cosine_prototypes_lr0.005_10x_then_10x', 'pixcon_miou'),
     'cosine 7,500 + 9,000': ('cosine_prototypes_lr0.005_10x_stage2_9000', 'pixcon_miou'),
 }
-OPTIONAL = 'cosine 7,500 + 9,000'
+REQUIRED = ['CE 9,000', 'CE 16,500', 'readout 10x', "paper's 7,500 + 1,500",
+            "paper's 7,500 + 9,000"]
 STAGE2S = ["paper's", 'cosine']
 CURVE_9000 = 'val_2250_4500_6750_9000'
 
 
 def seed_rows(suffix: str) -> Dict[int, Dict[str, dict]]:
-    """seed → column title → record, for the seeds whose every arm of ARMS but OPTIONAL has a
-    record (in the files with ``suffix``, records_suffix) made on the machine of its
-    9,000-iteration paper's stage 2; OPTIONAL is in a seed's row where it has one from there."""
+    """seed → column title → record, for the seeds whose every arm of REQUIRED has a record (in
+    the files with ``suffix``, records_suffix) made on the machine of its 9,000-iteration paper's
+    stage 2; each other arm of ARMS is in a seed's row where it has one from there."""
     rows = {}
     for seed, run in sorted(records(ARMS["paper's 7,500 + 9,000"][0] + suffix).items()):
         row: Dict[str, Optional[dict]] = {
             title: record_on([name + suffix], seed, [run['machine']], {})
             for title, (name, _) in ARMS.items()}
-        if all(record for title, record in row.items() if title != OPTIONAL):
+        if all(row[title] for title in REQUIRED):
             rows[seed] = {title: record for title, record in row.items() if record}
     return rows
 
@@ -65,14 +68,30 @@ def last_quarter(record: dict) -> float:
     return values[3] - values[2]
 
 
+def seeds_text(seeds: List[int]) -> str:
+    """'seed 8' or 'seeds 8, 9'."""
+    return f'seed{"s" * (len(seeds) > 1)} {", ".join(map(str, seeds))}'
+
+
+def gain_column(miou: Dict[int, Dict[str, float]], seeds: List[int], arm: str, base: str) -> str:
+    """gain_cell of ``arm`` − ``base`` over those of ``seeds`` whose row has both, led by
+    'seeds …: ' where they are fewer than ``seeds``; '—' where none has."""
+    have = [seed for seed in seeds if arm in miou[seed] and base in miou[seed]]
+    if not have:
+        return '—'
+    cell = gain_cell([miou[seed][arm] - miou[seed][base] for seed in have])
+    return cell if len(have) == len(seeds) else f'{seeds_text(have)}: {cell}'
+
+
 def print_budget(labeled: str) -> None:
-    """The tables of the budget ``labeled`` (8 or all), or a line saying no seed has every arm."""
+    """The tables of the budget ``labeled`` (8 or all), or a line saying no seed has the
+    REQUIRED arms."""
     suffix = records_suffix(labeled)
     rows = seed_rows(suffix)
     print(f'### {labeled} labelled images')
     print()
     if not rows:
-        print(f'No seed has every arm (benchmarks/stage1_levers/*{suffix}.jsonl).')
+        print(f'No seed has the arms {REQUIRED} (benchmarks/stage1_levers/*{suffix}.jsonl).')
         print()
         return
     miou = {seed: {title: row[title][ARMS[title][1]] for title in row}
@@ -103,15 +122,13 @@ def print_budget(labeled: str) -> None:
         have = [seed for seed in rows if arm in rows[seed]]
         if not have:
             continue
-        gains: List[List[float]] = [
-            [miou[seed][arm] - miou[seed]['CE 16,500'] for seed in have],
-            [miou[seed][f'{stage2} 15,000 + 1,500'] - miou[seed]['CE 16,500'] for seed in have],
-            [miou[seed][arm] - miou[seed]['CE 9,000'] for seed in have],
-            [miou[seed][arm] - miou[seed][f'{stage2} 7,500 + 1,500'] for seed in have],
-            [last_quarter(rows[seed][arm]) for seed in have]]
-        seeds = '' if len(have) == len(rows) else f' (seed{"s" * (len(have) > 1)} ' \
-            f'{", ".join(map(str, have))})'
-        print(f'| {stage2}{seeds} | ' + ' | '.join(gain_cell(g) for g in gains) + ' |')
+        cells = [gain_column(miou, have, arm, 'CE 16,500'),
+                 gain_column(miou, have, f'{stage2} 15,000 + 1,500', 'CE 16,500'),
+                 gain_column(miou, have, arm, 'CE 9,000'),
+                 gain_column(miou, have, arm, f'{stage2} 7,500 + 1,500'),
+                 gain_cell([last_quarter(rows[seed][arm]) for seed in have])]
+        seeds = '' if len(have) == len(rows) else f' ({seeds_text(have)})'
+        print(f'| {stage2}{seeds} | ' + ' | '.join(cells) + ' |')
     print()
 
 
