@@ -109,7 +109,7 @@ def print_budget(labeled: str) -> None:
     print('| mean ± sd | ' + ' | '.join(means) + ' |')
     print()
     machines = sorted({row["paper's 7,500 + 9,000"]['machine'] for row in rows.values()})
-    print(f'Gains, seeds {", ".join(map(str, rows))} (every arm of a seed on one machine: '
+    print(f'Gains, {seeds_text(list(rows))} (every arm of a seed on one machine: '
           f'{"; ".join(machines)}); per seed, then **mean ± sd**:')
     print()
     print('| stage 2 | 7,500 + 9,000 − CE 16,500 (the same iterations) | 15,000 + 1,500 − CE '
