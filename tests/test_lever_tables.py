@@ -80,18 +80,20 @@ def test_t_test_text_is_empty_without_a_test():
 
 def test_correlation_with_ce_by_hand(monkeypatch):
     table_20x = load_table_20x(monkeypatch)
-    # CE 1, 2, 3; readout 2, 4, 6 (r +1, gain 1, 2, 3: +1); paper's 3, 2, 1 (r -1, gain 2, 0,
-    # -2: -1); cosine 1, 3, 2 (deviations -1, 1, 0 against -1, 0, 1: r = 1/2; gain 0, 1, -1: -1/2)
-    columns = {'CE 16,500': [1, 2, 3], 'readout 20x': [2, 4, 6],
-               "paper's stage 2 20x": [3, 2, 1], 'cosine stage 2 20x': [1, 3, 2]}
-    rows = {seed: {title: float(v[seed]) for title, v in columns.items()} for seed in range(3)}
+    assert table_20x.MIN_SEEDS_CORRELATION == 5
+    # CE 1..5 (deviations -2, -1, 0, 1, 2); readout 2·CE (r +1; gain = CE: +1); paper's 5..1
+    # (r -1; gain 4, 2, 0, -2, -4: -1); cosine 1, 3, 2, 5, 4 (deviations -2, 0, -1, 2, 1:
+    # r = 8/10; gain 0, 1, -1, 1, -1: r = -2/√(10·4) = -0.32)
+    columns = {'CE 16,500': [1, 2, 3, 4, 5], 'readout 20x': [2, 4, 6, 8, 10],
+               "paper's stage 2 20x": [5, 4, 3, 2, 1], 'cosine stage 2 20x': [1, 3, 2, 5, 4]}
+    rows = {seed: {title: float(v[seed]) for title, v in columns.items()} for seed in range(5)}
     text = table_20x.correlation_text(rows)
     assert text.endswith("readout 20x +1.00 / +1.00, paper's stage 2 20x -1.00 / -1.00, "
-                         'cosine stage 2 20x +0.50 / -0.50.')
-    for seed in range(3):  # readout = CE + 1: its gain has no spread, so no correlation
+                         'cosine stage 2 20x +0.80 / -0.32.')
+    for seed in range(5):  # readout = CE + 1: its gain has no spread, so no correlation
         rows[seed]['readout 20x'] = rows[seed]['CE 16,500'] + 1
     assert 'readout 20x +1.00 / —,' in table_20x.correlation_text(rows)
-    assert table_20x.correlation_text({seed: rows[seed] for seed in range(2)}) == ''
+    assert table_20x.correlation_text({seed: rows[seed] for seed in range(4)}) == ''
 
 
 def test_curve_rounds_the_recorded_decimals_half_up():

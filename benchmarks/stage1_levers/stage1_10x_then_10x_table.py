@@ -17,7 +17,8 @@ Prints markdown to stdout. --labeled K reads the records lever_runs.sh writes fo
 files with the suffix _k<K>; 8, the default, has none) and has no 10x-sweep fallback (the sweep ran
 8 images only). Each gain comes with the paired t test over its seeds
 (cosine_prototypes_table.t_test_text); under the gains, the correlation over the seeds of CE alone
-given 16,500 iterations with each 20x arm and with its gain (correlation_text).
+given 16,500 iterations with each 20x arm and with its gain (correlation_text; from
+MIN_SEEDS_CORRELATION seeds).
 """
 import argparse
 import statistics
@@ -50,6 +51,10 @@ COSINE_HEAD = {
     'CE cosine head 9,000': (['ce_cosine_head_10x_rerun', 'ce_cosine_head_10x'], 'ce_miou'),
     'CE cosine head 16,500': (['ce_cosine_head_10x_then_10x'], 'ce_miou'),
 }
+
+# Fewer seeds give no correlation line: over three, with no correlation at all, |r| > 0.99 comes
+# about one time in eleven (r's density is (1 - r²)^(-1/2) / π there), so a ±1.00 says nothing.
+MIN_SEEDS_CORRELATION = 5
 
 
 def records_suffix(labeled: str) -> str:
@@ -92,10 +97,10 @@ def correlation_text(rows: Dict[int, Dict[str, float]], base: str = 'CE 16,500',
                      length: str = '20x') -> str:
     """Pearson correlation over the seeds of ``rows`` of CE alone (``base``) with each recipe at
     ``length`` and with its gain over that CE: 'readout 20x +0.54 / -0.80, ...' ('' below three
-    seeds; '—' for a column without spread). The gain's holds CE with a minus sign, so it leans
+    MIN_SEEDS_CORRELATION seeds; '—' for a column without spread). The gain's holds CE with a minus sign, so it leans
     negative by construction; the arm's own says whether the recipe follows CE's seed-to-seed
     level."""
-    if len(rows) < 3:
+    if len(rows) < MIN_SEEDS_CORRELATION:
         return ''
     ce = [row[base] for row in rows.values()]
 
