@@ -52,8 +52,9 @@ COSINE_HEAD = {
     'CE cosine head 16,500': (['ce_cosine_head_10x_then_10x'], 'ce_miou'),
 }
 
-# Fewer seeds give no correlation line: over three, with no correlation at all, |r| > 0.99 comes
-# about one time in eleven (r's density is (1 - r²)^(-1/2) / π there), so a ±1.00 says nothing.
+# Fewer seeds give no correlation line: to differ from none at p = 0.05 (two-sided), r must pass
+# 0.997 over three seeds and 0.950 over four (0.878 over five); over three, with no correlation at
+# all, |r| > 0.99 comes about one time in eleven, so the all-label tables' ±1.00 said nothing.
 MIN_SEEDS_CORRELATION = 5
 
 
@@ -96,10 +97,10 @@ def seed_values(sweep: Dict[int, dict], draws: Dict[int, Sequence[str]],
 def correlation_text(rows: Dict[int, Dict[str, float]], base: str = 'CE 16,500',
                      length: str = '20x') -> str:
     """Pearson correlation over the seeds of ``rows`` of CE alone (``base``) with each recipe at
-    ``length`` and with its gain over that CE: 'readout 20x +0.54 / -0.80, ...' ('' below three
-    MIN_SEEDS_CORRELATION seeds; '—' for a column without spread). The gain's holds CE with a minus sign, so it leans
-    negative by construction; the arm's own says whether the recipe follows CE's seed-to-seed
-    level."""
+    ``length`` and with its gain over that CE: 'readout 20x +0.54 / -0.80, ...' ('' below
+    MIN_SEEDS_CORRELATION seeds; '—' for a column without spread). The gain's holds CE with a
+    minus sign, so it leans negative by construction; the arm's own says whether the recipe
+    follows CE's seed-to-seed level."""
     if len(rows) < MIN_SEEDS_CORRELATION:
         return ''
     ce = [row[base] for row in rows.values()]
