@@ -64,6 +64,11 @@ def records_suffix(labeled: str) -> str:
     return '' if labeled == '8' else f'_k{labeled}'
 
 
+def seeds_text(seeds: Sequence[int]) -> str:
+    """'seed 8' or 'seeds 8, 9'."""
+    return f'seed{"s" * (len(seeds) > 1)} {", ".join(map(str, seeds))}'
+
+
 def seed_draws(suffix: str = '') -> Dict[int, Sequence[str]]:
     """seed → the machines whose runs of that seed compare with each other, for every seed with
     a 20x stage 1 (in the records with ``suffix``, records_suffix): ONE_DRAW if that stage 1 (its
@@ -133,7 +138,7 @@ def print_cosine_head(rows: Dict[int, Dict[str, float]], draws: Dict[int, Sequen
              for seed, control in controls.items()}
     titles = list(COSINE_HEAD) + [f'{arm} − {base}' for arm, base in pairs]
     print('The cosine stage 2 against CE alone with the cosine head given the same iterations, '
-          f'seeds {", ".join(map(str, controls))}:')
+          f'{seeds_text(list(controls))}:')
     print()
     print('| seed | ' + ' | '.join(titles) + ' |')
     print('|---' * (len(titles) + 1) + '|')

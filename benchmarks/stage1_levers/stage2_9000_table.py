@@ -27,7 +27,7 @@ import argparse
 from typing import Dict, List, Optional
 
 from cosine_prototypes_table import gain_cell, mean_sd, record_on, records
-from stage1_10x_then_10x_table import records_suffix
+from stage1_10x_then_10x_table import records_suffix, seeds_text
 
 # column title → (JSON-lines file without the budget's suffix, mIoU key); a recipe's title is
 # its stage 2 and its stage-1 + stage-2 iterations
@@ -66,11 +66,6 @@ def last_quarter(record: dict) -> float:
     """A 9,000-iteration stage 2's val mIoU at its end minus at 6,750 iterations."""
     values = [float(v) for v in record[CURVE_9000].split()]
     return values[3] - values[2]
-
-
-def seeds_text(seeds: List[int]) -> str:
-    """'seed 8' or 'seeds 8, 9'."""
-    return f'seed{"s" * (len(seeds) > 1)} {", ".join(map(str, seeds))}'
 
 
 def gain_column(miou: Dict[int, Dict[str, float]], seeds: List[int], arm: str, base: str) -> str:
