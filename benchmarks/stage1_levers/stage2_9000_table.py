@@ -5,17 +5,17 @@ the 10x stage 1 and a 9,000-iteration stage 2, against CE alone given the same i
 The 20x recipe of stage1_10x_then_10x.md keeps the 1,500-iteration stage 2 and gives the extra
 compute to stage 1 (15,000 + 1,500); here stage 1 stays at 7,500 iterations and stage 2 takes the
 rest (7,500 + 9,000; STAGE2_ITERS=9000 in lever_runs.sh: stage2_10x.sh and
-cosine_prototypes_lr0.005_10x.sh, records *_stage2_9000<suffix>.jsonl). Per budget (8 and 16 images,
-all 300), per seed, from the lever scripts' JSON-lines records: CE alone for 9,000 iterations
-(ce_10x_rerun) and continued to 16,500 (ce_10x_then_10x), the 10x stage-1 readout (stage1_10x), and
-the paper's and the cosine stage 2 as 7,500 + 1,500, 15,000 + 1,500 and 7,500 + 9,000. A seed enters
-when it has the arms of the paper's 7,500 + 9,000 comparisons (REQUIRED: CE alone at both lengths,
-the readout and the paper's 7,500 + 1,500) made on the machine of its 7,500 + 9,000 paper's recipe;
-an arm it lacks among the others (the cosine stage 2s, the 15,000 + 1,500 runs) shows as '—', and
-the means and gains of that arm are over the seeds that have it (a gain cell over fewer seeds than
-its row names them).
+cosine_prototypes_lr0.005_10x.sh, records *_stage2_9000<suffix>.jsonl). Per budget (unless named,
+each with a record file of the paper's 7,500 + 9,000: 8, 16, 32 images, all 300), per seed, from the
+lever scripts' JSON-lines records: CE alone for 9,000 iterations (ce_10x_rerun) and continued to
+16,500 (ce_10x_then_10x), the 10x stage-1 readout (stage1_10x), and the paper's and the cosine stage
+2 as 7,500 + 1,500, 15,000 + 1,500 and 7,500 + 9,000. A seed enters when it has the arms of the
+paper's 7,500 + 9,000 comparisons (REQUIRED: CE alone at both lengths, the readout and the paper's
+7,500 + 1,500) made on the machine of its 7,500 + 9,000 paper's recipe; an arm it lacks among the
+others (the cosine stage 2s, the 15,000 + 1,500 runs) shows as '—', and the means and gains of that
+arm are over the seeds that have it (a gain cell over fewer seeds than its row names them).
 
-Usage: python benchmarks/stage1_levers/stage2_9000_table.py [--labeled 8 16 all]
+Usage: python benchmarks/stage1_levers/stage2_9000_table.py [--labeled 8 16 32 all]
 Prints markdown to stdout: per budget, the mIoUs, then the gains (each with the paired t test over
 its seeds from three seeds on: cosine_prototypes_table.gain_cell): both 16,500-iteration recipes
 against CE alone given the same 16,500 iterations, 7,500 + 9,000 against CE alone given the stage
@@ -24,8 +24,10 @@ against CE alone given the same 16,500 iterations, 7,500 + 9,000 against CE alon
 (its val at 9,000 minus its val at 6,750).
 """
 import argparse
+import re
 from typing import Dict, List, Optional
 
+import cosine_prototypes_table
 from cosine_prototypes_table import gain_cell, mean_sd, record_on, records
 from stage1_10x_then_10x_table import records_suffix, seeds_text
 
@@ -78,9 +80,23 @@ def gain_column(miou: Dict[int, Dict[str, float]], seeds: List[int], arm: str, b
     return cell if len(have) == len(seeds) else f'{seeds_text(have)}: {cell}'
 
 
+def budgets_with_records() -> List[str]:
+    """The label budgets (lever_runs.sh's LABELED: '8', '16', …, 'all') that have a record file
+    of the paper's 7,500 + 9,000 (its name with records_suffix's suffix), fewest labels first."""
+    name = ARMS["paper's 7,500 + 9,000"][0]
+    counts, every_image = [], False
+    for path in cosine_prototypes_table.HERE.glob(f'{name}*.jsonl'):
+        suffix = re.fullmatch(r'(?:_k(\d+|all))?', path.stem[len(name):])
+        if suffix and suffix[1] == 'all':
+            every_image = True
+        elif suffix:
+            counts.append(int(suffix[1] or 8))
+    return [str(count) for count in sorted(counts)] + ['all'] * every_image
+
+
 def print_budget(labeled: str) -> None:
-    """The tables of the budget ``labeled`` (8, 16 or all), or a line saying no seed has the
-    REQUIRED arms."""
+    """The tables of the budget ``labeled`` ('8', '16', …, 'all'), or a line saying no seed has
+    the REQUIRED arms."""
     suffix = records_suffix(labeled)
     rows = seed_rows(suffix)
     print(f'### {labeled} labelled images')
@@ -129,9 +145,10 @@ def print_budget(labeled: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--labeled', nargs='+', default=['8', '16', 'all'],
-                        help="the label budgets of the records (lever_runs.sh's LABELED)")
-    for labeled in parser.parse_args().labeled:
+    parser.add_argument('--labeled', nargs='+',
+                        help="the label budgets of the records (lever_runs.sh's LABELED); "
+                             "default: every budget with records of the paper's 7,500 + 9,000")
+    for labeled in parser.parse_args().labeled or budgets_with_records():
         print_budget(labeled)
 
 
