@@ -213,15 +213,17 @@ def test_stage2_9000_gains_over_the_seeds_that_have_the_arm(monkeypatch, tmp_pat
 
 
 def test_stage2_9000_default_budgets_are_the_record_files(monkeypatch, tmp_path):
-    # without --labeled, stage2_9000_table.py prints every budget that has a record file of the
-    # paper's 7,500 + 9,000 (none: 8 images, _k<K>, _kall), fewest labels first; another arm's
-    # file or a name that only starts like it is no budget
+    # the budgets stage2_9000_table.py prints without --labeled: those with a record file of the
+    # paper's 7,500 + 9,000 under records_suffix's name (none: 8 images, _k<K>, _kall), fewest
+    # labels first; another arm's file, or a name that only starts like it, is no budget
     monkeypatch.setitem(sys.modules, 'cosine_prototypes_table', table)
     monkeypatch.setitem(sys.modules, 'stage1_10x_then_10x_table', load_table_20x(monkeypatch))
     table_9000 = load_script(TABLE.with_name('stage2_9000_table.py'))
     monkeypatch.setattr(table, 'HERE', tmp_path)
     assert table_9000.budgets_with_records() == []
-    for suffix in ['_kall', '_k32', '', '_k100', '_k16', '_backup', '_k8x']:
+    for suffix in ['_kall', '_k32', '', '_k100', '_k16', '_backup', '_k8x', '_k8', '_k016']:
         (tmp_path / f'stage2_10x_stage2_9000{suffix}.jsonl').write_text('')
-    (tmp_path / 'stage2_10x_k4.jsonl').write_text('')
+    (tmp_path / 'cosine_prototypes_lr0.005_10x_stage2_9000_k4.jsonl').write_text('')
     assert table_9000.budgets_with_records() == ['8', '16', '32', '100', 'all']
+    (tmp_path / 'stage2_10x_stage2_9000.jsonl').unlink()  # _k8 is not the 8-image file
+    assert table_9000.budgets_with_records() == ['16', '32', '100', 'all']

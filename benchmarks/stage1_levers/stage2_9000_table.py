@@ -27,7 +27,7 @@ import argparse
 import re
 from typing import Dict, List, Optional
 
-import cosine_prototypes_table
+import cosine_prototypes_table  # its HERE read at call time (tests point it elsewhere)
 from cosine_prototypes_table import gain_cell, mean_sd, record_on, records
 from stage1_10x_then_10x_table import records_suffix, seeds_text
 
@@ -81,17 +81,24 @@ def gain_column(miou: Dict[int, Dict[str, float]], seeds: List[int], arm: str, b
 
 
 def budgets_with_records() -> List[str]:
-    """The label budgets (lever_runs.sh's LABELED: '8', '16', …, 'all') that have a record file
-    of the paper's 7,500 + 9,000 (its name with records_suffix's suffix), fewest labels first."""
+    """The label budgets (lever_runs.sh's LABELED: '8', '16', …, 'all') whose record file of the
+    paper's 7,500 + 9,000 exists under the name records_suffix gives it, fewest labels first."""
     name = ARMS["paper's 7,500 + 9,000"][0]
-    counts, every_image = [], False
+    counts, every_image = set(), False
     for path in cosine_prototypes_table.HERE.glob(f'{name}*.jsonl'):
-        suffix = re.fullmatch(r'(?:_k(\d+|all))?', path.stem[len(name):])
-        if suffix and suffix[1] == 'all':
+        suffix = path.stem[len(name):]
+        budget = re.fullmatch(r'_k([1-9][0-9]*|all)', suffix)
+        labeled = budget[1] if budget else '8'
+        if records_suffix(labeled) != suffix:
+            continue  # another file whose name starts like it (_backup, _k8: not lever_runs.sh's)
+        if labeled == 'all':
             every_image = True
-        elif suffix:
-            counts.append(int(suffix[1] or 8))
-    return [str(count) for count in sorted(counts)] + ['all'] * every_image
+        else:
+            counts.add(int(labeled))
+    budgets = [str(count) for count in sorted(counts)]
+    if every_image:
+        budgets.append('all')
+    return budgets
 
 
 def print_budget(labeled: str) -> None:
