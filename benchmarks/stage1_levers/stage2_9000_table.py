@@ -106,7 +106,7 @@ def print_budget(labeled: str) -> None:
     the REQUIRED arms."""
     suffix = records_suffix(labeled)
     rows = seed_rows(suffix)
-    print(f'### {labeled} labelled images')
+    print(f'## {labeled} labelled images')
     print()
     if not rows:
         print(f'No seed has the arms {REQUIRED} (benchmarks/stage1_levers/*{suffix}.jsonl).')
