@@ -106,3 +106,11 @@ def test_class_order_is_the_tables_and_must_be_one(per_class):
     runs['all'][5]['x'] = {'pole': 5.0, 'road': 90.0}
     with pytest.raises(ValueError, match='list different classes'):
         per_class.class_order(runs)
+
+
+def test_sign_summary_counts_positives_with_the_binomial_p(per_class):
+    # 10 of 11 positive: p = 2 * (C(11, 10) + C(11, 11)) / 2^11 = 24 / 2048
+    rhos = [0.5] * 10 + [-0.4]
+    assert per_class.sign_summary(rhos) == (
+        f'positive on 10 of 11 (sign test p = {24 / 2048:.3f}), mean +{4.6 / 11:.2f}')
+    assert per_class.sign_summary([-0.1] * 12).startswith('positive on 0 of 12 (sign test p < 0.001)')

@@ -184,9 +184,9 @@ def sign_summary(rhos: Sequence[float]) -> str:
     positive, with the two-sided sign test's p (as likely positive as negative if the difference
     does not depend on purity), and their mean."""
     positive = sum(rho > 0 for rho in rhos)
-    return (f'positive on {positive} of {len(rhos)} (sign test p = '
-            f'{stats.binomtest(positive, len(rhos)).pvalue:.3f}), mean '
-            f'{signed(statistics.mean(rhos))}')
+    p = stats.binomtest(positive, len(rhos)).pvalue
+    return (f'positive on {positive} of {len(rhos)} (sign test p '
+            f'{"< 0.001" if p < 0.001 else f"= {p:.3f}"}), mean {signed(statistics.mean(rhos))}')
 
 
 def print_correlations(runs: Dict[str, Dict[int, Dict[str, Dict[str, float]]]],
