@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from script_modules import load_script
 
 LEVERS = Path(__file__).parents[1] / 'benchmarks' / 'stage1_levers'
@@ -46,6 +47,12 @@ def test_reads_the_last_per_class_table_and_the_miou_after_it(per_class, tmp_pat
     assert miou == 34.11
     with pytest.raises(ValueError, match='no proto/mIoU after its last per-class table'):
         per_class.per_class_iou(log, 'proto/mIoU')
+    # the stage-1 logs print proto/mIoU: not the mIoU a test log prints, nor the other way round
+    proto = tmp_path / 'train.log'
+    proto.write_text(LOG.format(road='50.00', miou='7.0000').replace(' mIoU', ' proto/mIoU'))
+    assert per_class.per_class_iou(proto, 'proto/mIoU')[1] == 7.0
+    with pytest.raises(ValueError, match='no mIoU after its last per-class table'):
+        per_class.per_class_iou(proto, 'mIoU')
     log.write_text('12/07 05:20:14 - mmengine - INFO - Iter(val) [60/60]  mIoU: 5.5000\n')
     with pytest.raises(ValueError, match='no per-class table'):
         per_class.per_class_iou(log, 'mIoU')
@@ -61,6 +68,12 @@ def test_purity_counts_the_pixels_whose_window_holds_their_class_only(per_class)
     assert counts.tolist() == [70, 30, 0] and pure.tolist() == [50, 10, 0]
     _, pure = per_class.pure_share(labels, 3, cell=4)
     assert pure[1] == 0  # no 4-wide window fits in the stripe
+    # an even window spans offsets -2 to +1: at the left edge, columns 0 and 1 of a 3-wide stripe
+    # are pure (offsets -1 to +2 would leave column 0 only), of the field columns 5 to 9
+    edge = np.zeros((6, 10), np.uint8)
+    edge[:, :3] = 1
+    counts, pure = per_class.pure_share(edge, 2, cell=4)
+    assert counts.tolist() == [42, 18] and pure.tolist() == [30, 12]
     field = np.zeros((10, 10), np.uint8)
     field[0, 0] = 255  # no class, and against the purity of its neighbours' windows
     counts, pure = per_class.pure_share(field, 1, cell=3)
@@ -76,25 +89,43 @@ def test_rank_correlation_leaves_out_the_classes_neither_run_finds(per_class):
     minuend['d'] = 1.5  # found by one run: it counts, and breaks the order
     rho, count = per_class.rank_correlation(purity, minuend, subtrahend)
     assert count == 4 and rho == pytest.approx(0.4)
+    minuend['d'] = subtrahend['d'] = per_class.MIN_IOU  # at the threshold: left out
+    assert per_class.rank_correlation(purity, minuend, subtrahend) == (pytest.approx(1.0), 3)
+    minuend['c'] = float('nan')  # a class a table has no IoU for: left out, in either run
+    assert per_class.rank_correlation(purity, minuend, subtrahend)[1] == 2
+    assert per_class.rank_correlation(purity, subtrahend, minuend)[1] == 2
+
+
+def test_no_rho_below_three_classes_or_without_spread(per_class):
+    purity = {'a': 0.1, 'b': 0.5, 'c': 0.9}
+    subtrahend = {'a': 1.0, 'b': 1.0, 'c': 1.0}
+    constant = {'a': 3.0, 'b': 3.0, 'c': 3.0}
+    assert per_class.rank_correlation(purity, constant, subtrahend) == (None, 3)
+    two_found = {'a': 3.0, 'b': 4.0, 'c': 0.5}  # c at most MIN_IOU in both runs
+    assert per_class.rank_correlation(purity, two_found, subtrahend) == (None, 2)
+    assert per_class.sign_summary([None, None]) == '—'
+    assert per_class.sign_summary([0.3, None, 0.5]).startswith('positive on 2 of 2 ')
 
 
 def test_each_log_is_checked_against_its_record(per_class, monkeypatch, tmp_path):
-    record = {'ce_miou': 34.11, 'proto_miou': 34.11, 'pixcon_miou': 34.11}
-    rows = {0: {title: record for title in per_class.LOGS}, 1: {}}
+    # each arm's record under its own key, each with its own value, as its log prints it
+    mious = {'CE 9,000': 31.0, 'CE 16,500': 32.0, 'readout 10x': 33.0,
+             "paper's 7,500 + 9,000": 34.11}
+    rows = {0: {title: {per_class.ARMS[title][1]: miou} for title, miou in mious.items()}, 1: {}}
     monkeypatch.setattr(per_class, 'seed_rows', lambda suffix: rows if suffix == '_k32' else {})
-    for title in per_class.LOGS:
+    for title, miou in mious.items():
         path = per_class.log_path(tmp_path, title, '32', 0)
         path.parent.mkdir(parents=True)
-        path.write_text(LOG.format(road='93.17', miou='34.1100').replace(
-            ' mIoU', ' proto/mIoU' if title == per_class.READOUT else ' mIoU'))
+        path.write_text(LOG.format(road='93.17', miou=f'{miou:.4f}').replace(
+            ' mIoU', f' {per_class.LOGS[title].miou_key}'))
     # the stage 1's log under stage1_dir's name, the others under run_dir's
     assert per_class.log_path(tmp_path, per_class.READOUT, '32', 0) == \
         tmp_path / 'stage1_10x_k32' / '32_seed0' / 'stage1' / 'train.log'
-    runs = per_class.budget_runs(tmp_path, '32')
-    assert list(runs) == [0]  # seed 1 has no logs
+    runs, missing = per_class.budget_runs(tmp_path, '32')
+    assert list(runs) == [0] and missing == [1]  # seed 1 has no logs: named, not counted
     assert runs[0][per_class.RECIPE]['road'] == 93.17
     rows[0] = dict(rows[0], **{per_class.CE_LONG: {'ce_miou': 35.0}})
-    with pytest.raises(ValueError, match=r'ce_10x_then_10x/32_seed0/test.log: mIoU 34.11 but '
+    with pytest.raises(ValueError, match=r'ce_10x_then_10x/32_seed0/test.log: mIoU 32.0 but '
                                          r'its record says 35.0'):
         per_class.budget_runs(tmp_path, '32')
 
@@ -113,4 +144,25 @@ def test_sign_summary_counts_positives_with_the_binomial_p(per_class):
     rhos = [0.5] * 10 + [-0.4]
     assert per_class.sign_summary(rhos) == (
         f'positive on 10 of 11 (sign test p = {24 / 2048:.3f}), mean +{4.6 / 11:.2f}')
-    assert per_class.sign_summary([-0.1] * 12).startswith('positive on 0 of 12 (sign test p < 0.001)')
+    assert per_class.sign_summary([-0.1] * 12).startswith(
+        'positive on 0 of 12 (sign test p < 0.001)')
+
+
+def test_val_classes_sums_the_val_maps_and_refuses_stray_labels(per_class, tmp_path):
+    city = tmp_path / 'gtFine' / 'val' / 'lindau'
+    city.mkdir(parents=True)
+    first = np.zeros((6, 10), np.uint8)
+    first[:, :3] = 1
+    Image.fromarray(first).save(city / 'a_gtFine_labelTrainIds.png')
+    second = np.full((6, 10), 255, np.uint8)
+    second[:, 5:] = 0
+    Image.fromarray(second).save(city / 'b_gtFine_labelTrainIds.png')
+    share, purity = per_class.val_classes(tmp_path, 3, cell=4)
+    # class 0: 42 + 30 pixels, 30 + 18 pure (the 255 half counts against columns 5 and 6 of
+    # the second map); class 1: 18 pixels, 12 pure; class 2: none
+    assert share.tolist() == pytest.approx([72 / 90, 18 / 90, 0.0])
+    assert purity.tolist() == pytest.approx([48 / 72, 12 / 18, 0.0])
+    second[0, 9] = 3  # a fourth class in tables of three
+    Image.fromarray(second).save(city / 'b_gtFine_labelTrainIds.png')
+    with pytest.raises(ValueError, match=r'labels \[3\] outside the 3 classes'):
+        per_class.val_classes(tmp_path, 3, cell=4)
