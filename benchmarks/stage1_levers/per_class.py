@@ -39,7 +39,6 @@ from stage1_10x_then_10x_table import records_suffix, seeds_text
 from stage2_9000_table import ARMS, budgets_with_records, seed_rows
 
 
-
 class RunLog(NamedTuple):
     """Where an arm's per-class table is: its log under the run's work dir, and the key of the
     mIoU the log prints after that table; and the arm's column title here."""
