@@ -164,5 +164,6 @@ def test_val_classes_sums_the_val_maps_and_refuses_stray_labels(per_class, tmp_p
     assert purity.tolist() == pytest.approx([48 / 72, 12 / 18, 0.0])
     second[0, 9] = 3  # a fourth class in tables of three
     Image.fromarray(second).save(city / 'b_gtFine_labelTrainIds.png')
-    with pytest.raises(ValueError, match=r'labels \[3\] outside the 3 classes'):
+    with pytest.raises(ValueError, match=r'label values \[3\] are neither classes 0..2 nor '
+                                         r'ignore_index 255'):
         per_class.val_classes(tmp_path, 3, cell=4)

@@ -17,7 +17,7 @@ paper's 7,500 + 9,000, read from the last per-class table of each run's log in i
 Spearman's rank correlation across the classes between purity and each difference. A recorded seed
 without the logs of every arm here (its work dirs on another machine) is named, not counted.
 
-Usage (the .venv's Python: numpy, Pillow, scipy):
+Usage (the .venv's Python: numpy, scipy, mmseg_pixcon's label reader):
   .venv/bin/python benchmarks/stage1_levers/per_class.py [--labeled 8 16 32 all]
       [--work-dirs work_dirs/levers] [--data-root data/synthetic/cityscapes] [--cell 8]
       [--json benchmarks/stage1_levers/per_class.json]
@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
-from PIL import Image
 from scipy import ndimage, stats
+
+from mmseg_pixcon.datasets.splits import read_checked_label
 
 from stage1_10x_then_10x_table import records_suffix, seeds_text
 from stage2_9000_table import ARMS, budgets_with_records, seed_rows
@@ -123,11 +124,7 @@ def val_classes(data_root: Path, num_classes: int, cell: int) -> Tuple[np.ndarra
     counts = np.zeros(num_classes, np.int64)
     pure = np.zeros(num_classes, np.int64)
     for path in paths:
-        labels = np.array(Image.open(path))
-        stray = set(np.unique(labels).tolist()) - set(range(num_classes)) - {IGNORE_INDEX}
-        if stray:
-            raise ValueError(f'{path}: labels {sorted(stray)} outside the {num_classes} classes '
-                             f'of the per-class tables and {IGNORE_INDEX}')
+        labels, _ = read_checked_label(path, num_classes, IGNORE_INDEX)
         image_counts, image_pure = pure_share(labels, num_classes, cell)
         counts += image_counts
         pure += image_pure

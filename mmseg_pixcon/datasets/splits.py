@@ -71,15 +71,22 @@ def read_label(path: Path) -> np.ndarray:
         return np.asarray(image)
 
 
-def _presence_row(args: Tuple[Path, int, int]) -> np.ndarray:
-    path, num_classes, ignore_index = args
-    counts = np.bincount(read_label(path).ravel(), minlength=256)
+def read_checked_label(path: Path, num_classes: int,
+                       ignore_index: int = 255) -> Tuple[np.ndarray, np.ndarray]:
+    """read_label's (H, W) map and its (num_classes,) pixel count per class; raises on a value
+    that is neither a class 0..num_classes - 1 nor ``ignore_index``."""
+    labels = read_label(path)
+    counts = np.bincount(labels.ravel(), minlength=256)
     unknown = np.flatnonzero(counts[num_classes:])  # indices >= num_classes that occur
     unknown = unknown[unknown + num_classes != ignore_index]
     if unknown.size:
         raise ValueError(f'{path}: label values {(unknown + num_classes).tolist()} are neither '
                          f'classes 0..{num_classes - 1} nor ignore_index {ignore_index}')
-    return counts[:num_classes] > 0
+    return labels, counts[:num_classes]
+
+
+def _presence_row(args: Tuple[Path, int, int]) -> np.ndarray:
+    return read_checked_label(*args)[1] > 0
 
 
 def class_presence(paths: Sequence[Path], num_classes: int, ignore_index: int = 255,
