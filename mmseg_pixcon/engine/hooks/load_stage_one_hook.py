@@ -4,12 +4,12 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch import Tensor
 
 from mmseg.registry import HOOKS
+from .runner_model import bare_model
 
 SHOWN_NAMES = 20
 
@@ -56,7 +56,7 @@ class LoadStageOneHook(Hook):
         if runner.cfg.get('load_from'):
             raise ValueError(f'both load_from={runner.cfg.load_from!r} and LoadStageOneHook('
                              f'checkpoint={self.checkpoint!r}) are set; keep one')
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = bare_model(runner)
         path = resolve_checkpoint(self.checkpoint)
         state = checkpoint_state_dict(read_checkpoint(path, self.map_location), path)
         target = model.state_dict()

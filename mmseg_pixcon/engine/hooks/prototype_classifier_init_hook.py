@@ -1,11 +1,11 @@
 """PrototypeClassifierInitHook: start a cosine classifier at the stage-1 class prototypes."""
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mmseg.registry import HOOKS
 from ...models.decode_heads.cosine_classifier_head import CosineClassifierHeadMixin
 from .prototype_hook import TrainingImagesHook, heads_of_kind, set_class_prototypes
+from .runner_model import bare_model
 
 
 @HOOKS.register_module()
@@ -32,7 +32,7 @@ class PrototypeClassifierInitHook(TrainingImagesHook):
             print_log(f'PrototypeClassifierInitHook: {start}; keeping its class vectors',
                       logger='current')
             return
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = bare_model(runner)
         heads = heads_of_kind(model, CosineClassifierHeadMixin)
         loader = self.build_dataloader(runner.cfg, 'val_dataloader')
         set_class_prototypes(model, heads, loader, 'PrototypeClassifierInitHook')

@@ -8,7 +8,6 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader, Subset
 
@@ -17,6 +16,7 @@ from ...evaluation.prototypes import PrototypeAccumulator, labels_on_input_grid
 from ...models.decode_heads.contrast_head import ContrastHeadMixin
 from ...models.grid_resize import resize_labels
 from ...utils.data_root import leaf_datasets
+from .runner_model import bare_model
 
 
 class TrainingImagesHook(Hook):
@@ -102,7 +102,7 @@ class PrototypeHook(TrainingImagesHook):
 
     def update_prototypes(self, runner: Runner, eval_loader: str) -> None:
         """Computes the prototypes and sets them on the model's ContrastHeads."""
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = bare_model(runner)
         heads = heads_of_kind(model)
         loader = self.build_dataloader(runner.cfg, eval_loader)
         set_class_prototypes(model, heads, loader)

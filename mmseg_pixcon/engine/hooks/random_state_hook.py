@@ -9,10 +9,10 @@ import torch.nn as nn
 from mmengine.dist import all_gather_object, get_rank, get_world_size
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.runner import IterBasedTrainLoop, Runner
 
 from mmseg.registry import HOOKS
+from .runner_model import bare_model
 
 CHECKPOINT_KEY = 'random_state'
 RandomState = Dict[str, Any]  # what capture() returns
@@ -130,15 +130,11 @@ class RandomStateHook(Hook):
         self.training_state: Optional[RandomState] = None
         self.gathered: Optional[List[RandomState]] = None  # every rank's, for rank 0's save
 
-    @staticmethod
-    def _model(runner: Runner) -> nn.Module:
-        return runner.model.module if is_model_wrapper(runner.model) else runner.model
-
     def _state(self, runner: Runner) -> RandomState:
         """The states training continues from (those before validation, during one)."""
         if self.training_state is not None:
             return self.training_state
-        return capture(self._model(runner))
+        return capture(bare_model(runner))
 
     def _gather(self, runner: Runner) -> None:
         """Every rank's states, gathered while every rank runs (a collective); 1 process: none."""
@@ -211,7 +207,7 @@ class RandomStateHook(Hook):
             problems = [f'the checkpoint holds the states of {len(ranks)} processes, this run '
                         f'has {get_world_size()}']
         else:
-            problems = restore(self._model(runner), ranks[get_rank()])
+            problems = restore(bare_model(runner), ranks[get_rank()])
         if problems:
             print_log(f'RandomStateHook: resumed at iteration {runner.iter} without '
                       f'restoring every random state ({"; ".join(problems)}): the run goes on '
@@ -222,11 +218,11 @@ class RandomStateHook(Hook):
                       logger='current')
 
     def before_val(self, runner: Runner) -> None:
-        self.training_state = capture(self._model(runner))
+        self.training_state = capture(bare_model(runner))
         self._gather(runner)  # for a best checkpoint saved after validation, on rank 0
 
     def after_val(self, runner: Runner) -> None:
         self.gathered = None
         if self.training_state is not None:
-            restore(self._model(runner), self.training_state)
+            restore(bare_model(runner), self.training_state)
             self.training_state = None

@@ -27,6 +27,7 @@ from torch import Tensor
 
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
+from ..losses.pixel_contrast_loss import check_temperature
 from .head_class import mixed_head_class
 from .projection_head import ProjectionHead, class_cosines
 
@@ -53,8 +54,7 @@ class CosineClassifier(ProjectionHead):
     def __init__(self, in_channels: int, num_classes: int, channels: int = 256,
                  num_convs: int = 3, temperature: float = 0.07, **kwargs) -> None:
         super().__init__(in_channels, channels, num_convs, **kwargs)
-        if not 0 < temperature < float('inf'):
-            raise ValueError(f'temperature must be finite and > 0, got {temperature}')
+        check_temperature(temperature)
         self.temperature = temperature
         # Random unit directions until PrototypeClassifierInitHook sets the prototypes.
         self.class_vectors = nn.Parameter(F.normalize(torch.randn(num_classes, channels), dim=1))

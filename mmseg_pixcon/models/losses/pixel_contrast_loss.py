@@ -139,8 +139,7 @@ class PixelContrastLoss(nn.Module):
         _check_choice('mode', mode, MODES)
         _check_choice('formulation', formulation, tuple(FORMULATIONS))
         _check_choice('partner', partner, PARTNER_RULES)
-        if not 0 < temperature < float('inf'):
-            raise ValueError(f'temperature must be finite and > 0, got {temperature}')
+        check_temperature(temperature)
         if tile_size is not None and tile_size < 1:
             raise ValueError(f'tile_size must be >= 1, got {tile_size}')
         if max_pixels_per_image is not None and max_pixels_per_image < 1:
@@ -281,3 +280,9 @@ def _check_choice(name: str, value: str, choices: Tuple[str, ...]) -> None:
     """ValueError unless ``value`` is one of ``choices``."""
     if value not in choices:
         raise ValueError(f'{name} must be one of {choices}, got {value!r}')
+
+
+def check_temperature(temperature: float) -> None:
+    """ValueError unless τ is finite and > 0 (the logits are cosines ÷ τ)."""
+    if not 0 < temperature < float('inf'):
+        raise ValueError(f'temperature must be finite and > 0, got {temperature}')
