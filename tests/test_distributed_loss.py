@@ -222,6 +222,24 @@ def test_stage_one_models_give_every_parameter_a_gradient(path):
         assert param.grad is not None and param.grad.isfinite().all(), name
 
 
+def test_end_process_group_destroys_the_group_and_is_a_no_op_without_one(tmp_path):
+    """tools/train.py and tools/test.py end a --launcher run with end_process_group (in its own
+    process: a group here would outlive the test)."""
+    code = '\n'.join([
+        'import torch.distributed as dist',
+        'from mmseg_pixcon.utils import end_process_group',
+        'end_process_group()',  # no group yet: nothing to do, no error
+        f"dist.init_process_group('gloo', init_method='file://{tmp_path / 'store'}', rank=0, "
+        'world_size=1)',
+        'print(dist.is_initialized())',
+        'end_process_group()',
+        'print(dist.is_initialized())'])
+    run = subprocess.run([sys.executable, '-c', code], cwd=REPO, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ['True', 'False']
+
+
 def test_two_process_stage_one_training(tmp_path):
     """tools/train.py --launcher pytorch, 2 CPU processes (gloo), batch 1 each, 2 iterations,
     then validation with PrototypeHook; DDP with find_unused_parameters=False fails in the

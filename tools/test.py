@@ -14,7 +14,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmseg_pixcon  # noqa: E402,F401  (registers the plugin's modules)
-from mmseg_pixcon.utils import load_config  # noqa: E402
+from mmseg_pixcon.utils import end_process_group, load_config  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -70,6 +70,7 @@ def main() -> None:
         cfg.test_evaluator['keep_results'] = True
     runner = Runner.from_cfg(cfg)
     runner.test()
+    end_process_group()
 
 
 if __name__ == '__main__':

@@ -13,8 +13,8 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmseg_pixcon  # noqa: E402,F401  (registers the plugin's modules)
-from mmseg_pixcon.utils import (add_random_state_hook, load_config,  # noqa: E402
-                                prepare_cpu_launch)
+from mmseg_pixcon.utils import (add_random_state_hook, end_process_group,  # noqa: E402
+                                load_config, prepare_cpu_launch)
 
 
 def parse_args() -> argparse.Namespace:
@@ -63,6 +63,7 @@ def main() -> None:
     prepare_cpu_launch(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
+    end_process_group()
 
 
 if __name__ == '__main__':
