@@ -106,3 +106,22 @@ def test_a_stage2_length_stretches_the_schedule_and_records_apart(tmp_path, stag
             record['lr']) == ('all', 3, 7500, n, 0.05)
     curve_key = f'val_{n // 4}_{n // 2}_{3 * n // 4}_{n}'
     assert curve_key in record and record['pixcon_miou'] == 30.0
+
+
+def test_a_stage1_lever_names_its_runs_and_needs_a_name():
+    """STAGE1_TAG names a stage-1 lever's work dirs and records (the stage 2s from it read its
+    checkpoints there); STAGE1_OPTIONS without it would mix the lever into the unchanged stage 1's
+    records, so sourcing refuses it."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ('LABELED', 'STAGE1_INIT', 'STAGE1_ITERS', 'STAGE1_TAG', 'STAGE1_OPTIONS')}
+    tagged = subprocess.run(
+        ['bash', '-c', f'source {LEVER_RUNS}; echo $STAGE1; stage1_dir $STAGE1 3'],
+        env={**env, 'STAGE1_TAG': '_b8', 'STAGE1_OPTIONS': 'train_dataloader.batch_size=8'},
+        capture_output=True, text=True, check=True)
+    assert tagged.stdout.splitlines() == [
+        'stage1_10x_b8', 'work_dirs/levers/stage1_10x_b8_k8/8_seed3/stage1']
+    untagged = subprocess.run(['bash', '-c', f'source {LEVER_RUNS}; echo sourced'],
+                              env={**env, 'STAGE1_OPTIONS': 'train_dataloader.batch_size=8'},
+                              capture_output=True, text=True)
+    assert untagged.returncode != 0 and 'sourced' not in untagged.stdout
+    assert 'needs a STAGE1_TAG' in untagged.stderr

@@ -13,6 +13,8 @@
 #        STAGE1_INIT=stage1_10x bash benchmarks/stage1_levers/stage1_10x.sh SEED  (7,500 more from
 #        the 10x checkpoint, the schedule restarted: stage1_10x_then_10x.jsonl)
 #        LABELED=all bash benchmarks/stage1_levers/stage1_10x.sh SEED  (every training image)
+#        STAGE1_TAG=_b8 STAGE1_OPTIONS=train_dataloader.batch_size=8 \
+#          bash benchmarks/stage1_levers/stage1_10x.sh SEED  (a lever: stage1_10x_b8.jsonl)
 cd "$(dirname "$0")/../.."
 source benchmarks/stage1_levers/lever_runs.sh
 C=configs/pixcon/synthetic/deeplabv3plus_r18_syncity_pretrain.py
@@ -23,7 +25,8 @@ for s in "$@"; do
   mkdir -p $W
   OPTS="$(data_options $s) $(schedule_options $STAGE1_ITERS $((STAGE1_ITERS / 10)))"
   [ -n "$STAGE1_INIT" ] && OPTS="$OPTS $(continued_from $(stage1_dir $STAGE1_INIT $s))"
+  OPTS="$OPTS $STAGE1_OPTIONS"
   start=$(date +%s)
   $PY tools/train.py $C --work-dir $W --cfg-options $OPTS > $W/train.log 2>&1 || exit 1
-  echo "{\"labeled\": $(labeled_json), \"seed\": $s, \"stage1_iters\": $STAGE1_ITERS, \"init\": \"$STAGE1_INIT\", \"proto_miou\": $(last_miou $W/train.log), \"proto_curve_tenths\": \"$(val_curve $W/train.log)\", \"minutes\": $(( ($(date +%s) - start) / 60 )), \"machine\": \"$(machine)\"}" >> $OUT
+  echo "{\"labeled\": $(labeled_json), \"seed\": $s, \"stage1_iters\": $STAGE1_ITERS, \"init\": \"$STAGE1_INIT\", ${STAGE1_OPTIONS:+\"options\": \"$STAGE1_OPTIONS\", }\"proto_miou\": $(last_miou $W/train.log), \"proto_curve_tenths\": \"$(val_curve $W/train.log)\", \"minutes\": $(( ($(date +%s) - start) / 60 )), \"machine\": \"$(machine)\"}" >> $OUT
 done
