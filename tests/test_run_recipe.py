@@ -212,6 +212,25 @@ def test_the_synthetic_configs_rescale(recipe):
         recipe.schedule_options(PRETRAIN, 0)
 
 
+@pytest.mark.parametrize('option', [
+    'train_cfg.max_iters=1000', 'param_scheduler.0.end=100', 'param_scheduler.0.begin=10'])
+def test_an_option_that_sets_the_length_is_refused(recipe, option):
+    """run_recipe.py put the user's options after the schedule's (the user's length won), the
+    benchmark before (the iteration argument won): either way one input was dropped unsaid."""
+    with pytest.raises(SystemExit, match=r'\[recipe\] .*come from the iteration arguments'
+                                         r'.*here 200 for') as error:
+        recipe.schedule_options(PRETRAIN, 200, [option])
+    assert option in str(error.value)
+
+
+@pytest.mark.parametrize('option', ['param_scheduler.0.power=1.0', 'train_cfg.val_interval=50',
+                                    'default_hooks.checkpoint.interval=100',
+                                    'train_dataloader.batch_size=8'])
+def test_an_option_beside_the_length_is_kept(recipe, option):
+    options = recipe.schedule_options(PRETRAIN, 200, [option])
+    assert 'train_cfg.max_iters=200' in options and 'param_scheduler.0.end=200' in options
+
+
 @pytest.mark.parametrize('dataset', ['cityscapes', 'voc'])
 def test_default_lengths_are_the_synthetic_configs_own(recipe, dataset):
     """Each stage's default length is what its config trains for; the two stages sum to CE's."""

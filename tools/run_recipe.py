@@ -163,14 +163,37 @@ def load(config: str, options: Sequence[str] = ()) -> Config:
     return cfg
 
 
+# Keys of the rescaled schedule that a user's cfg-option may still set (how often to validate
+# and save); every other one (max_iters, each scheduler's begin/end/...) is the length that the
+# iteration arguments give.
+USER_SETTABLE = ('train_cfg.val_interval', 'default_hooks.checkpoint.interval')
+
+
+def schedule_conflicts(options: Sequence[str], schedule: Sequence[str]) -> List[str]:
+    """The options (key=value) that set a key of the schedule's options other than
+    USER_SETTABLE."""
+    fixed = {option.split('=', 1)[0] for option in schedule} - set(USER_SETTABLE)
+    return [option for option in options if option.split('=', 1)[0] in fixed]
+
+
 def schedule_options(config: str, iters: int, options: Sequence[str] = ()) -> List[str]:
     """cfg-options that make config (with options applied) train iters iterations: every
     parameter scheduler scaled to the new length (a warm-up keeps its share), validation and
-    checkpoint at the end; SystemExit naming a scheduler that cannot be rescaled."""
+    checkpoint at the end; SystemExit naming a scheduler that cannot be rescaled, or an option
+    that sets the length or a scheduler's iterations itself (run_recipe.py and the benchmark
+    would otherwise let one or the other win without a word)."""
     try:
-        return as_cfg_options(rescaled_schedule(load(config, options), iters))
+        schedule = as_cfg_options(rescaled_schedule(load(config, options), iters))
     except ValueError as error:
         raise SystemExit(f'[recipe] cannot run {config} for {iters} iterations: {error}')
+    conflicts = schedule_conflicts(options, schedule)
+    if conflicts:
+        raise SystemExit(
+            f'[recipe] {" ".join(conflicts)}: the length of the run and its schedulers\' '
+            f'iterations come from the iteration arguments (--pretrain-iters, --finetune-iters, '
+            f'--ce-iters), here {iters} for {config}; give the length there and leave these '
+            'cfg-options out (the scheduler\'s other arguments may be set)')
+    return schedule
 
 
 def stage_one_hook_index(cfg: Config, config: str) -> int:
