@@ -227,3 +227,32 @@ def test_stage2_9000_default_budgets_are_the_record_files(monkeypatch, tmp_path)
     assert table_9000.budgets_with_records() == ['8', '16', '32', '100', 'all']
     (tmp_path / 'stage2_10x_stage2_9000.jsonl').unlink()  # _k8 is not the 8-image file
     assert table_9000.budgets_with_records() == ['16', '32', '100', 'all']
+
+
+def test_stage1_lever_table_pairs_the_lever_with_its_machine_controls(monkeypatch, tmp_path,
+                                                                      capsys):
+    # stage1_lever_table.py: a seed enters with its lever stage 2 and every control arm on that
+    # stage 2's machine; the differences are lever - unchanged and each gain over CE 16,500
+    monkeypatch.setitem(sys.modules, 'cosine_prototypes_table', table)
+    monkeypatch.setitem(sys.modules, 'stage1_10x_then_10x_table', load_table_20x(monkeypatch))
+    lever = load_script(TABLE.with_name('stage1_lever_table.py'))
+    monkeypatch.setattr(table, 'HERE', tmp_path)
+    values = {'ce_10x_then_10x': 20.0, 'stage1_10x': 18.0, 'stage1_10x_b8': 21.5,
+              'stage2_10x_stage2_9000': 22.0, 'stage2_10x_b8_stage2_9000': 25.0}
+    for name, value in values.items():
+        key = next(k for n, k in lever.arms('_b8').values() if n == name)
+        lines = [{'seed': seed, key: value + seed, 'minutes': 16, 'machine':
+                  'Intel Xeon' if (seed, name) == (2, 'stage1_10x') else 'AMD EPYC'}
+                 for seed in (0, 1, 2)]
+        if name == 'stage1_10x_b8':
+            for line in lines:
+                line['options'] = 'train_dataloader.batch_size=8'
+        (tmp_path / f'{name}.jsonl').write_text(''.join(json.dumps(x) + '\n' for x in lines))
+    assert list(lever.seed_rows('_b8', '')) == [0, 1]  # seed 2's unchanged stage 1: another CPU
+    assert lever.seed_rows('_b16', '') == {}
+    lever.print_tables('_b8', '8')
+    out = capsys.readouterr().out
+    assert '| 1 | 21.00 | 19.00 | 22.50 | 23.00 | 26.00 |' in out
+    assert '| gain, _b8 | +5.00, +5.00; **+5.00 ± 0.00** |' in out
+    assert '| _b8 − unchanged, 7,500 + 9,000 | +3.00, +3.00; **+3.00 ± 0.00** |' in out
+    assert '| _b8 − unchanged, readout | +3.50, +3.50; **+3.50 ± 0.00** |' in out

@@ -1,0 +1,102 @@
+"""A stage-1 lever against the unchanged stage 1, seed by seed on one machine: the readout and
+the paper's 9,000-iteration stage 2 from each, and their gains over CE alone given 16,500
+iterations (stage1_b8.md).
+
+A lever is stage1_10x.sh run with STAGE1_TAG / STAGE1_OPTIONS (lever_runs.sh), then
+STAGE2_ITERS=9000 stage2_10x.sh from it: records stage1_10x<tag><suffix>.jsonl and
+stage2_10x<tag>_stage2_9000<suffix>.jsonl. A seed enters when its lever's stage 2 has a record
+and the unchanged arms (stage1_10x, stage2_10x_stage2_9000) and CE alone at 16,500 iterations
+(ce_10x_then_10x) have one made on the same machine.
+
+Usage: python benchmarks/stage1_levers/stage1_lever_table.py --tag _b8 [--labeled 8]
+Prints markdown: per seed the arms, then each difference per seed with mean ± sd and, from three
+seeds, the paired t test (cosine_prototypes_table.gain_cell).
+"""
+import argparse
+from typing import Dict, List
+
+from cosine_prototypes_table import gain_cell, records
+from stage1_10x_then_10x_table import records_suffix, seeds_text
+
+CE = ('ce_10x_then_10x', 'ce_miou')
+
+
+def arms(tag: str) -> Dict[str, tuple]:
+    """Column title → (record file name without the budget's suffix, mIoU key)."""
+    return {
+        'CE 16,500': CE,
+        'readout, unchanged': ('stage1_10x', 'proto_miou'),
+        f'readout, {tag}': (f'stage1_10x{tag}', 'proto_miou'),
+        '7,500 + 9,000, unchanged': ('stage2_10x_stage2_9000', 'pixcon_miou'),
+        f'7,500 + 9,000, {tag}': (f'stage2_10x{tag}_stage2_9000', 'pixcon_miou'),
+    }
+
+
+def seed_rows(tag: str, suffix: str) -> Dict[int, Dict[str, dict]]:
+    """seed → column title → record, for the seeds whose lever stage 2 has a record and every
+    other arm a record made on that stage 2's machine."""
+    columns = arms(tag)
+    lever = records(columns[f'7,500 + 9,000, {tag}'][0] + suffix)
+    rows = {}
+    for seed, run in sorted(lever.items()):
+        row = {title: records(name + suffix, run['machine']).get(seed)
+               for title, (name, _) in columns.items()}
+        if all(row.values()):
+            rows[seed] = row
+    return rows
+
+
+def differences(tag: str) -> Dict[str, tuple]:
+    """Title → (arm, arm subtracted) of the differences printed per seed."""
+    return {
+        'gain, unchanged (7,500 + 9,000 − CE 16,500)': ('7,500 + 9,000, unchanged', 'CE 16,500'),
+        f'gain, {tag}': (f'7,500 + 9,000, {tag}', 'CE 16,500'),
+        f'{tag} − unchanged, 7,500 + 9,000': (f'7,500 + 9,000, {tag}', '7,500 + 9,000, unchanged'),
+        f'{tag} − unchanged, readout': (f'readout, {tag}', 'readout, unchanged'),
+    }
+
+
+def print_tables(tag: str, labeled: str) -> None:
+    suffix = records_suffix(labeled)
+    rows = seed_rows(tag, suffix)
+    print(f'## {labeled} labelled images, stage-1 lever {tag}')
+    print()
+    if not rows:
+        print('No seed has every arm on one machine.')
+        return
+    columns = arms(tag)
+    miou: Dict[int, Dict[str, float]] = {
+        seed: {title: row[title][columns[title][1]] for title in columns}
+        for seed, row in rows.items()}
+    stage1 = records(columns[f'readout, {tag}'][0] + suffix)
+    print('| seed | ' + ' | '.join(columns) + ' | lever stage-1 options, minutes | machine |')
+    print('|---' * (len(columns) + 3) + '|')
+    for seed, values in miou.items():
+        lever = stage1[seed]
+        minutes = f"{rows[seed]['readout, unchanged']['minutes']} / {lever['minutes']}"
+        print(f'| {seed} | ' + ' | '.join(f'{values[t]:.2f}' for t in columns)
+              + f" | {lever.get('options', '')}; stage 1 {minutes} min (unchanged / lever) | "
+              f"{lever['machine']} |")
+    print()
+    print(f'Differences, {seeds_text(list(rows))}; per seed, then **mean ± sd**:')
+    print()
+    print('| difference | per seed; mean ± sd |')
+    print('|---|---|')
+    for title, (arm, base) in differences(tag).items():
+        gains: List[float] = [values[arm] - values[base] for values in miou.values()]
+        print(f'| {title} | {gain_cell(gains)} |')
+    print()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--tag', required=True, help="the lever's STAGE1_TAG, e.g. _b8")
+    parser.add_argument('--labeled', nargs='+', default=['8'],
+                        help="label budgets (lever_runs.sh's LABELED); default 8")
+    args = parser.parse_args()
+    for labeled in args.labeled:
+        print_tables(args.tag, labeled)
+
+
+if __name__ == '__main__':
+    main()
