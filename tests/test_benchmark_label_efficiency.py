@@ -32,6 +32,29 @@ def test_baseline_never_gets_less_compute_than_the_recipe():
         bench.parse_args(['--budgets', '0'])
 
 
+@pytest.mark.parametrize('flag', ['--cfg-options', '--finetune-options'])
+def test_a_val_interval_of_ce_or_stage_2_is_refused(flag):
+    # the convergence column needs the validation at 75 % that the benchmark sets
+    with pytest.raises(SystemExit):
+        bench.parse_args([flag, 'train_cfg.val_interval=50'])
+    bench.parse_args(['--pretrain-options', 'train_cfg.val_interval=50'])  # stage 1: its own
+
+
+@pytest.mark.parametrize('argv, run', [
+    (['--pretrain-options', 'train_cfg.max_iters=100'], 'pretrain'),
+    (['--finetune-options', 'param_scheduler.0.end=100'], 'finetune'),
+    (['--cfg-options', 'train_cfg.max_iters=100', '--skip-pixcon'], 'ce'),
+])
+def test_an_option_setting_a_length_stops_the_benchmark_before_any_run(tmp_path, monkeypatch,
+                                                                        argv, run):
+    args = bench.parse_args(argv + ['--work-dir', str(tmp_path)])
+    configs = bench.resolve_configs(args)
+    with pytest.raises(SystemExit, match=f'the run of {configs[run]} for'):
+        bench.check_schedules(args, configs)
+    args = bench.parse_args(['--pretrain-options', 'train_dataloader.batch_size=2'])
+    bench.check_schedules(args, bench.resolve_configs(args))  # nothing to refuse
+
+
 def test_a_json_of_other_settings_is_refused(tmp_path):
     args = bench.parse_args([])
     identity = bench.identity(args, dict(ce='a.py'), 'data/x')

@@ -217,17 +217,43 @@ def test_the_synthetic_configs_rescale(recipe):
 def test_an_option_that_sets_the_length_is_refused(recipe, option):
     """run_recipe.py put the user's options after the schedule's (the user's length won), the
     benchmark before (the iteration argument won): either way one input was dropped unsaid."""
-    with pytest.raises(SystemExit, match=r'\[recipe\] .*come from the iteration arguments'
-                                         r'.*here 200 for') as error:
+    with pytest.raises(SystemExit, match=r'\[recipe\] the cfg-options set .*which the run of '
+                                         r'.* for 200 iterations sets itself') as error:
         recipe.schedule_options(PRETRAIN, 200, [option])
-    assert option in str(error.value)
+    assert option.split('=')[0] in str(error.value)
 
 
-@pytest.mark.parametrize('option', ['param_scheduler.0.power=1.0', 'train_cfg.val_interval=50',
-                                    'default_hooks.checkpoint.interval=100',
-                                    'train_dataloader.batch_size=8'])
-def test_an_option_beside_the_length_is_kept(recipe, option):
+@pytest.mark.parametrize('scheduler, option', [
+    (dict(type='CosineAnnealingLR', by_epoch=False, T_max=80000), 'param_scheduler.0.T_max=50'),
+    (dict(type='MultiStepLR', by_epoch=False, milestones=[40000, 60000]),
+     'param_scheduler.0.milestones=[20000,60000]'),
+])
+def test_a_schedulers_iteration_argument_is_refused_too(recipe, tmp_path, scheduler, option):
+    config = tmp_path / 'other_scheduler.py'
+    config.write_text(f'_base_ = [{str(REPO / PRETRAIN)!r}]\n'
+                      f'param_scheduler = [{scheduler!r}]\n'
+                      'train_cfg = dict(max_iters=80000)\n')
+    with pytest.raises(SystemExit, match=option.split('=')[0]):
+        recipe.schedule_options(str(config), 200, [option])
+    # its other arguments are the user's
+    assert 'param_scheduler.0.end' not in ' '.join(
+        recipe.schedule_options(str(config), 200, ['param_scheduler.0.eta_min=0.001']))
+
+
+@pytest.mark.parametrize('option', ['train_cfg.val_interval=50',
+                                    'default_hooks.checkpoint.interval=100'])
+def test_a_users_interval_stands_wherever_it_comes(recipe, option):
+    # the schedule leaves the key out, so the user's value is the only one on the command line
+    key = option.split('=')[0]
     options = recipe.schedule_options(PRETRAIN, 200, [option])
+    assert not any(o.startswith(key + '=') for o in options)
+    assert 'train_cfg.max_iters=200' in options and 'param_scheduler.0.end=200' in options
+    assert f'{key}=200' in recipe.schedule_options(PRETRAIN, 200, [])
+
+
+def test_an_option_beside_the_length_is_not_refused(recipe):
+    options = recipe.schedule_options(PRETRAIN, 200, ['param_scheduler.0.power=1.0',
+                                                      'train_dataloader.batch_size=8'])
     assert 'train_cfg.max_iters=200' in options and 'param_scheduler.0.end=200' in options
 
 

@@ -88,7 +88,24 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
             parser.error(f"budgets are positive integers or 'all', got {budget!r}")
     if args.skip_ce and args.skip_pixcon:
         parser.error('--skip-ce and --skip-pixcon leave nothing to run')
+    for option in args.cfg_options + args.finetune_options:
+        if option.split('=', 1)[0] == 'train_cfg.val_interval':
+            parser.error(f'{option}: the benchmark validates CE and stage 2 at each of '
+                         f'{FRACTIONS} of their schedules (its convergence column needs the '
+                         'value at 75 %); leave val_interval out')
     return args
+
+
+def check_schedules(args: argparse.Namespace, configs: Dict) -> None:
+    """run_recipe.schedule_options for every kind of run to be made, with the options it will
+    get: an option that sets a length stops the benchmark before its first run."""
+    if not args.skip_pixcon:
+        run_recipe.schedule_options(configs['pretrain'], args.pretrain_iters,
+                                    args.cfg_options + args.pretrain_options)
+        run_recipe.schedule_options(configs['finetune'], args.finetune_iters,
+                                    args.cfg_options + args.finetune_options)
+    if not args.skip_ce:
+        run_recipe.schedule_options(configs['ce'], args.ce_iters, args.cfg_options)
 
 
 def plan(args: argparse.Namespace) -> List[Dict]:
@@ -341,6 +358,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     recipe_args = argparse.Namespace(dataset=args.dataset, data_root=args.data_root)
     root = run_recipe.prepare_data(recipe_args)
     configs = resolve_configs(args)
+    check_schedules(args, configs)
     paths = output_paths(args.out)
     json_path = paths['json']
     results = load_results(json_path, identity(args, configs, root))

@@ -13,7 +13,8 @@ Each stage runs tools/train.py / tools/test.py in a subprocess, exactly as a use
 The synthetic set is generated on first use. Each run's output goes to its log
 (<work-dir>/<run>/train.log, test/test.log) and, as it comes, to the console (--quiet: the log
 only). Every parameter scheduler of a config is rescaled to the requested iterations (a warm-up
-keeps its share of the run); a scheduler that cannot be rescaled stops the recipe before it starts.
+keeps its share of the run); a scheduler that cannot be rescaled, or a cfg-option that sets a
+run's length or a scheduler's iterations itself, stops the recipe before its first run starts.
 The summary is printed and written to <work-dir>/summary.json.
 """
 import argparse
@@ -164,36 +165,35 @@ def load(config: str, options: Sequence[str] = ()) -> Config:
 
 
 # Keys of the rescaled schedule that a user's cfg-option may still set (how often to validate
-# and save); every other one (max_iters, each scheduler's begin/end/...) is the length that the
-# iteration arguments give.
+# and save): the user's value stands. Every other one (max_iters, each scheduler's begin/end and
+# iteration-valued arguments) is the length that the iteration arguments give.
 USER_SETTABLE = ('train_cfg.val_interval', 'default_hooks.checkpoint.interval')
-
-
-def schedule_conflicts(options: Sequence[str], schedule: Sequence[str]) -> List[str]:
-    """The options (key=value) that set a key of the schedule's options other than
-    USER_SETTABLE."""
-    fixed = {option.split('=', 1)[0] for option in schedule} - set(USER_SETTABLE)
-    return [option for option in options if option.split('=', 1)[0] in fixed]
 
 
 def schedule_options(config: str, iters: int, options: Sequence[str] = ()) -> List[str]:
     """cfg-options that make config (with options applied) train iters iterations: every
     parameter scheduler scaled to the new length (a warm-up keeps its share), validation and
-    checkpoint at the end; SystemExit naming a scheduler that cannot be rescaled, or an option
-    that sets the length or a scheduler's iterations itself (run_recipe.py and the benchmark
-    would otherwise let one or the other win without a word)."""
+    checkpoint at the end unless options set their intervals (USER_SETTABLE; those entries are
+    left out, so the user's value stands wherever it comes in the command line). SystemExit
+    naming a scheduler that cannot be rescaled, or an option that sets the length or a
+    scheduler's iterations itself."""
     try:
         schedule = as_cfg_options(rescaled_schedule(load(config, options), iters))
     except ValueError as error:
         raise SystemExit(f'[recipe] cannot run {config} for {iters} iterations: {error}')
-    conflicts = schedule_conflicts(options, schedule)
+    user_keys = {option.split('=', 1)[0] for option in options}
+    conflicts = [option for option in schedule
+                 if option.split('=', 1)[0] in user_keys - set(USER_SETTABLE)]
     if conflicts:
         raise SystemExit(
-            f'[recipe] {" ".join(conflicts)}: the length of the run and its schedulers\' '
-            f'iterations come from the iteration arguments (--pretrain-iters, --finetune-iters, '
-            f'--ce-iters), here {iters} for {config}; give the length there and leave these '
-            'cfg-options out (the scheduler\'s other arguments may be set)')
-    return schedule
+            f'[recipe] the cfg-options set {", ".join(o.split("=", 1)[0] for o in conflicts)}, '
+            f'which the run of {config} for {iters} iterations sets itself '
+            f'({" ".join(conflicts)}): '
+            'the length and the schedulers\' iterations come from the iteration arguments '
+            '(--pretrain-iters, --finetune-iters; the benchmark\'s --ce-iters). Give the length '
+            "there and leave these cfg-options out (a scheduler's other arguments, val_interval "
+            'and the checkpoint interval may be set)')
+    return [option for option in schedule if option.split('=', 1)[0] not in user_keys]
 
 
 def stage_one_hook_index(cfg: Config, config: str) -> int:
@@ -303,29 +303,34 @@ def main() -> None:
     rows = []
     started = time.time()
 
+    # Every run's options first: a bad option stops the recipe before its first iteration.
     if not args.skip_contrastive:
         stage1_options = common + args.pretrain_options
-        train(pretrain_config, work / 'stage1',
-              common + schedule_options(pretrain_config, args.pretrain_iters, stage1_options)
-              + args.pretrain_options, args.quiet)
-        stage1 = last_metrics(work / 'stage1')
+        stage1_run = (common + schedule_options(pretrain_config, args.pretrain_iters,
+                                                stage1_options) + args.pretrain_options)
         stage2_options = without_val + args.finetune_options
-        train(finetune_config, work / 'stage2',
-              without_val + schedule_options(finetune_config, args.finetune_iters, stage2_options)
-              + stage_one_options(finetune_config, work / 'stage1', stage2_options)
-              + args.finetune_options, args.quiet)
+        stage2_run = (without_val + schedule_options(finetune_config, args.finetune_iters,
+                                                     stage2_options)
+                      + stage_one_options(finetune_config, work / 'stage1', stage2_options)
+                      + args.finetune_options)
+    if not args.skip_ce:
+        # The stage-2 config without its stage-1 hook (its other custom hooks kept) is the
+        # CE-only baseline.
+        ce_config = ce_only_config(finetune_config, work / 'ce_only', without_val)
+        ce_options = without_hook_options(without_val)
+        ce_run = ce_options + schedule_options(ce_config, total, ce_options)
+
+    if not args.skip_contrastive:
+        train(pretrain_config, work / 'stage1', stage1_run, args.quiet)
+        stage1 = last_metrics(work / 'stage1')
+        train(finetune_config, work / 'stage2', stage2_run, args.quiet)
         metrics = test(finetune_config, work / 'stage2', common, args.quiet)
         rows.append(dict(run='contrastive pretraining + CE fine-tuning',
                          iters=f'{args.pretrain_iters}+{args.finetune_iters}',
                          stage1_proto_mIoU=stage1.get('proto/mIoU', stage1.get('mIoU')),
                          mIoU=metrics['mIoU'], aAcc=metrics['aAcc']))
     if not args.skip_ce:
-        # The stage-2 config without its stage-1 hook (its other custom hooks kept) is the
-        # CE-only baseline.
-        ce_config = ce_only_config(finetune_config, work / 'ce_only', without_val)
-        ce_options = without_hook_options(without_val)
-        train(ce_config, work / 'ce_only',
-              ce_options + schedule_options(ce_config, total, ce_options), args.quiet)
+        train(ce_config, work / 'ce_only', ce_run, args.quiet)
         metrics = test(ce_config, work / 'ce_only', without_hook_options(common), args.quiet)
         rows.append(dict(run='CE only', iters=str(total), stage1_proto_mIoU=None,
                          mIoU=metrics['mIoU'], aAcc=metrics['aAcc']))
