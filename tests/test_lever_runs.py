@@ -11,12 +11,15 @@ from pathlib import Path
 import pytest
 
 LEVER_RUNS = Path(__file__).parents[1] / 'benchmarks' / 'stage1_levers' / 'lever_runs.sh'
+# The variables that change a stage 1's name or options: a shell that exported one must not
+# change what the tests read.
+LEVER_VARIABLES = ('STAGE1_INIT', 'STAGE1_ITERS', 'STAGE1_TAG', 'STAGE1_OPTIONS')
 
 
 def sourced(labeled, *commands):
     """The stdout lines of ``commands`` run after sourcing lever_runs.sh with LABELED=``labeled``
     (unset for None)."""
-    env = {k: v for k, v in os.environ.items() if k != 'LABELED'}
+    env = {k: v for k, v in os.environ.items() if k not in ('LABELED', *LEVER_VARIABLES)}
     if labeled is not None:
         env['LABELED'] = labeled
     script = '; '.join([f'source {LEVER_RUNS}', *commands])
@@ -68,7 +71,7 @@ def stage2_run(tmp_path, stage2_iters):
     record file → record of one stage2_from_10x run of WARMUP (seed 3, LABELED=all) in
     ``tmp_path``, with STAGE2_ITERS=``stage2_iters`` (unset for None); training, the logs' mIoU and
     the machine are stubbed."""
-    env = {k: v for k, v in os.environ.items() if k not in ('STAGE2_ITERS', 'STAGE1_INIT')}
+    env = {k: v for k, v in os.environ.items() if k not in ('STAGE2_ITERS', *LEVER_VARIABLES)}
     env.update(LABELED='all', PY=sys.executable)
     if stage2_iters is not None:
         env['STAGE2_ITERS'] = str(stage2_iters)
@@ -108,20 +111,79 @@ def test_a_stage2_length_stretches_the_schedule_and_records_apart(tmp_path, stag
     assert curve_key in record and record['pixcon_miou'] == 30.0
 
 
-def test_a_stage1_lever_names_its_runs_and_needs_a_name():
-    """STAGE1_TAG names a stage-1 lever's work dirs and records (the stage 2s from it read its
-    checkpoints there); STAGE1_OPTIONS without it would mix the lever into the unchanged stage 1's
-    records, so sourcing refuses it."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ('LABELED', 'STAGE1_INIT', 'STAGE1_ITERS', 'STAGE1_TAG', 'STAGE1_OPTIONS')}
-    tagged = subprocess.run(
-        ['bash', '-c', f'source {LEVER_RUNS}; echo $STAGE1; stage1_dir $STAGE1 3'],
-        env={**env, 'STAGE1_TAG': '_b8', 'STAGE1_OPTIONS': 'train_dataloader.batch_size=8'},
-        capture_output=True, text=True, check=True)
+def sourced_with(variables, *commands):
+    """The finished ``bash -c`` of ``commands`` after sourcing lever_runs.sh with the lever
+    ``variables`` (and no other lever variable) set."""
+    env = {k: v for k, v in os.environ.items() if k not in ('LABELED', *LEVER_VARIABLES)}
+    script = '; '.join([f'source {LEVER_RUNS}', *commands])
+    return subprocess.run(['bash', '-c', script], env={**env, **variables}, capture_output=True,
+                          text=True)
+
+
+B8 = {'STAGE1_TAG': '_b8', 'STAGE1_OPTIONS': 'train_dataloader.batch_size=8'}
+
+
+def test_a_stage1_lever_names_its_runs():
+    tagged = sourced_with(B8, 'echo $STAGE1', 'stage1_dir $STAGE1 3')
     assert tagged.stdout.splitlines() == [
         'stage1_10x_b8', 'work_dirs/levers/stage1_10x_b8_k8/8_seed3/stage1']
-    untagged = subprocess.run(['bash', '-c', f'source {LEVER_RUNS}; echo sourced'],
-                              env={**env, 'STAGE1_OPTIONS': 'train_dataloader.batch_size=8'},
-                              capture_output=True, text=True)
-    assert untagged.returncode != 0 and 'sourced' not in untagged.stdout
-    assert 'needs a STAGE1_TAG' in untagged.stderr
+
+
+@pytest.mark.parametrize('variables, message', [
+    ({'STAGE1_OPTIONS': 'train_dataloader.batch_size=8'}, 'needs a STAGE1_TAG'),
+    ({'STAGE1_TAG': 'b8'}, 'must be _ then'),
+    ({'STAGE1_TAG': '_b/8'}, 'must be _ then'),
+    ({**B8, 'STAGE1_OPTIONS': 'model.decode_head.loss_decode.mode="within"'}, 'free of quotes'),
+])
+def test_a_bad_lever_stops_the_sourcing_script(variables, message):
+    # STAGE1_OPTIONS without a tag would mix the lever into the unchanged stage 1's records
+    result = sourced_with(variables, 'echo sourced')
+    assert result.returncode != 0 and 'sourced' not in result.stdout
+    assert message in result.stderr
+
+
+STUB_PYTHON = """#!/bin/bash
+# tools/train.py: its arguments and one val mIoU in the log; -c (the machine): a name
+if [ "$1" = -c ]; then echo STUB-CPU; else echo "ARGS $*"; echo "Iter(val) [1/1] mIoU: 12.3400"; fi
+"""
+
+
+def stage1_lever(tmp_path, variables):
+    """Runs a copy of stage1_10x.sh for seed 3 in ``tmp_path`` with the lever ``variables`` and
+    tools/train.py stubbed (STUB_PYTHON); returns the finished process."""
+    levers = tmp_path / 'benchmarks' / 'stage1_levers'
+    levers.mkdir(parents=True, exist_ok=True)
+    for name in ('lever_runs.sh', 'stage1_10x.sh'):
+        (levers / name).write_text((LEVER_RUNS.parent / name).read_text())
+    stub = tmp_path / 'python'
+    stub.write_text(STUB_PYTHON)
+    stub.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ('LABELED', *LEVER_VARIABLES)}
+    return subprocess.run(['bash', str(levers / 'stage1_10x.sh'), '3'],
+                          env={**env, **variables, 'PY': str(stub)}, capture_output=True,
+                          text=True)
+
+
+def test_a_stage1_lever_trains_with_its_options_and_records_them(tmp_path):
+    assert stage1_lever(tmp_path, B8).returncode == 0
+    log = tmp_path / 'work_dirs/levers/stage1_10x_b8_k8/8_seed3/stage1/train.log'
+    args = log.read_text().splitlines()[0].split()
+    assert args[args.index('--cfg-options') + 1:].count('train_dataloader.batch_size=8') == 1
+    assert 'train_cfg.max_iters=7500' in args
+    record = json.loads((tmp_path / 'benchmarks/stage1_levers/stage1_10x_b8.jsonl').read_text())
+    assert (record['seed'], record['options'], record['proto_miou'], record['machine']) == (
+        3, 'train_dataloader.batch_size=8', 12.34, 'STUB-CPU')
+
+
+@pytest.mark.parametrize('options', ['train_cfg.max_iters=100', 'param_scheduler.0.end=100',
+                                     'load_from=x.pth'])
+def test_a_stage1_lever_leaves_the_schedule_and_start_alone(tmp_path, options):
+    result = stage1_lever(tmp_path, {'STAGE1_TAG': '_x', 'STAGE1_OPTIONS': options})
+    assert result.returncode != 0 and 'sets what stage1_10x.sh sets itself' in result.stderr
+    assert not (tmp_path / 'benchmarks/stage1_levers/stage1_10x_x.jsonl').exists()
+
+
+def test_one_tag_names_one_set_of_options(tmp_path):
+    assert stage1_lever(tmp_path, B8).returncode == 0
+    other = stage1_lever(tmp_path, {**B8, 'STAGE1_OPTIONS': 'train_dataloader.batch_size=16'})
+    assert other.returncode != 0 and 'give them another STAGE1_TAG' in other.stderr

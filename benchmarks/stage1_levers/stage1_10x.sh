@@ -19,6 +19,20 @@ cd "$(dirname "$0")/../.."
 source benchmarks/stage1_levers/lever_runs.sh
 C=configs/pixcon/synthetic/deeplabv3plus_r18_syncity_pretrain.py
 OUT=benchmarks/stage1_levers/$STAGE1$RECORDS.jsonl
+# A lever's options leave the schedule and the start to this script, and one tag names one set of
+# options (a rerun with others would skip the recorded seeds and mix two levers under one name).
+for option in $STAGE1_OPTIONS; do
+  case " $(schedule_options 1 1) load_from= " in
+    *" ${option%%=*}="*)
+      echo "STAGE1_OPTIONS: $option sets what stage1_10x.sh sets itself (schedule, start)" >&2
+      exit 1 ;;
+  esac
+done
+if [ -n "$STAGE1_OPTIONS" ] && [ -s $OUT ] \
+  && grep -vqF "\"options\": \"$STAGE1_OPTIONS\"" $OUT; then
+  echo "$OUT holds runs with other options than $STAGE1_OPTIONS: give them another STAGE1_TAG" >&2
+  exit 1
+fi
 for s in "$@"; do
   recorded $OUT $s && continue
   W=$(stage1_dir $STAGE1 $s)

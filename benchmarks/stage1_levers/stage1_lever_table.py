@@ -1,12 +1,12 @@
 """A stage-1 lever against the unchanged stage 1, seed by seed on one machine: the readout and
 the paper's 9,000-iteration stage 2 from each, and their gains over CE alone given 16,500
-iterations (stage1_b8.md).
+iterations (stage1_batch8.md for the tag _b8).
 
 A lever is stage1_10x.sh run with STAGE1_TAG / STAGE1_OPTIONS (lever_runs.sh), then
 STAGE2_ITERS=9000 stage2_10x.sh from it: records stage1_10x<tag><suffix>.jsonl and
 stage2_10x<tag>_stage2_9000<suffix>.jsonl. A seed enters when its lever's stage 2 has a record
-and the unchanged arms (stage1_10x, stage2_10x_stage2_9000) and CE alone at 16,500 iterations
-(ce_10x_then_10x) have one made on the same machine.
+and its lever's stage 1, the unchanged arms (stage1_10x, stage2_10x_stage2_9000) and CE alone at
+16,500 iterations (ce_10x_then_10x) each have one made on that stage 2's machine.
 
 Usage: python benchmarks/stage1_levers/stage1_lever_table.py --tag _b8 [--labeled 8]
 Prints markdown: per seed the arms, then each difference per seed with mean ± sd and, from three
@@ -68,11 +68,10 @@ def print_tables(tag: str, labeled: str) -> None:
     miou: Dict[int, Dict[str, float]] = {
         seed: {title: row[title][columns[title][1]] for title in columns}
         for seed, row in rows.items()}
-    stage1 = records(columns[f'readout, {tag}'][0] + suffix)
     print('| seed | ' + ' | '.join(columns) + ' | lever stage-1 options, minutes | machine |')
     print('|---' * (len(columns) + 3) + '|')
     for seed, values in miou.items():
-        lever = stage1[seed]
+        lever = rows[seed][f'readout, {tag}']
         minutes = f"{rows[seed]['readout, unchanged']['minutes']} / {lever['minutes']}"
         print(f'| {seed} | ' + ' | '.join(f'{values[t]:.2f}' for t in columns)
               + f" | {lever.get('options', '')}; stage 1 {minutes} min (unchanged / lever) | "
