@@ -133,7 +133,9 @@ def test_a_stage1_lever_names_its_runs():
     ({'STAGE1_OPTIONS': 'train_dataloader.batch_size=8'}, 'needs a STAGE1_TAG'),
     ({'STAGE1_TAG': 'b8'}, 'must be _ then'),
     ({'STAGE1_TAG': '_b/8'}, 'must be _ then'),
-    ({**B8, 'STAGE1_OPTIONS': 'model.decode_head.loss_decode.mode="within"'}, 'free of quotes'),
+    ({**B8, 'STAGE1_OPTIONS': 'model.decode_head.loss_decode.mode="within"'},
+     'free of double quotes'),
+    ({**B8, 'STAGE1_OPTIONS': 'train_dataloader.batch_size=8\tmodel.x=1'}, 'free of double quotes'),
 ])
 def test_a_bad_lever_stops_the_sourcing_script(variables, message):
     # STAGE1_OPTIONS without a tag would mix the lever into the unchanged stage 1's records
@@ -176,14 +178,25 @@ def test_a_stage1_lever_trains_with_its_options_and_records_them(tmp_path):
 
 
 @pytest.mark.parametrize('options', ['train_cfg.max_iters=100', 'param_scheduler.0.end=100',
-                                     'load_from=x.pth'])
-def test_a_stage1_lever_leaves_the_schedule_and_start_alone(tmp_path, options):
+                                     'load_from=x.pth', 'randomness.seed=9',
+                                     'train_dataloader.batch_size=8 train_cfg.max_iters=100'])
+def test_a_stage1_lever_leaves_the_data_schedule_and_start_alone(tmp_path, options):
     result = stage1_lever(tmp_path, {'STAGE1_TAG': '_x', 'STAGE1_OPTIONS': options})
     assert result.returncode != 0 and 'sets what stage1_10x.sh sets itself' in result.stderr
     assert not (tmp_path / 'benchmarks/stage1_levers/stage1_10x_x.jsonl').exists()
+
+
+def test_a_key_that_only_starts_like_a_schedule_key_is_a_lever(tmp_path):
+    options = 'train_cfg.max_iter=5'  # not max_iters: the script does not set it
+    assert stage1_lever(tmp_path, {'STAGE1_TAG': '_x', 'STAGE1_OPTIONS': options}).returncode == 0
 
 
 def test_one_tag_names_one_set_of_options(tmp_path):
     assert stage1_lever(tmp_path, B8).returncode == 0
     other = stage1_lever(tmp_path, {**B8, 'STAGE1_OPTIONS': 'train_dataloader.batch_size=16'})
     assert other.returncode != 0 and 'give them another STAGE1_TAG' in other.stderr
+    # a tag alone would record the unchanged stage 1 under the lever's name
+    bare = stage1_lever(tmp_path, {'STAGE1_TAG': '_b8'})
+    assert bare.returncode != 0 and 'names a lever: give its STAGE1_OPTIONS' in bare.stderr
+    record = tmp_path / 'benchmarks/stage1_levers/stage1_10x_b8.jsonl'
+    assert len(record.read_text().splitlines()) == 1

@@ -347,6 +347,19 @@ def test_the_recipe_passes_each_run_its_schedule_and_hooks(recipe, tmp_path, mon
     assert [row['mIoU'] for row in summary['rows']] == [2.0, 2.0]
 
 
+def test_a_stage_two_option_setting_a_length_stops_the_recipe_before_stage_one(
+        recipe, tmp_path, monkeypatch):
+    runs = []
+    monkeypatch.setattr(recipe, 'run', lambda cmd, log, quiet=False: runs.append(cmd))
+    (tmp_path / 'data').mkdir()
+    monkeypatch.setattr(sys, 'argv', [
+        'run_recipe.py', '--data-root', str(tmp_path / 'data'), '--labeled', 'all',
+        '--finetune-options', 'param_scheduler.0.end=5', '--work-dir', str(tmp_path / 'w')])
+    with pytest.raises(SystemExit, match='set param_scheduler.0.end, which the run of'):
+        recipe.main()
+    assert runs == []
+
+
 def test_a_missing_data_root_says_how_to_get_the_data(recipe, tmp_path, monkeypatch):
     monkeypatch.setattr(sys, 'argv', ['run_recipe.py', '--data-root', str(tmp_path / 'none')])
     with pytest.raises(SystemExit, match='does not exist. Real Cityscapes: register at'):

@@ -14,7 +14,8 @@ R=data/synthetic/cityscapes
 # records: stage1_10x, stage1_20x, stage1_10x_then_10x, ...; stage2_from_10x writes its records
 # under its name with _10x replaced by STAGE1's length (cosine_prototypes_10x_then_10x).
 # STAGE1_OPTIONS: extra --cfg-options for stage1_10x.sh's stage 1 (a lever on the stage-1 config;
-# key=value words without quotes or backslashes, which the JSON record could not hold);
+# key=value words without double quotes, backslashes or control characters, which the JSON record
+# could not hold as they are);
 # STAGE1_TAG (_ then letters, digits, '.', '-') then names it, appended to STAGE1 (stage1_10x_b8),
 # so its work dirs, records and the stage 2s from it never mix with the unchanged stage 1's.
 # Sourcing stops the script (exit) on a bad pair, whichever lever script sources it.
@@ -24,9 +25,11 @@ if [ -n "$STAGE1_OPTIONS" ] && [ -z "$STAGE1_TAG" ]; then
   echo "STAGE1_OPTIONS ($STAGE1_OPTIONS) needs a STAGE1_TAG to name its runs" >&2
   exit 1
 fi
-if ! [[ "$STAGE1_TAG" =~ ^(_[A-Za-z0-9.-]+)?$ ]] || [[ "$STAGE1_OPTIONS" == *[\"\\]* ]]; then
+if ! [[ "$STAGE1_TAG" =~ ^(_[A-Za-z0-9.-]+)?$ ]] \
+  || [[ "$STAGE1_OPTIONS" == *[\"\\[:cntrl:]]* ]]; then
   echo "STAGE1_TAG ($STAGE1_TAG) must be _ then letters, digits, '.' or '-', and" \
-    "STAGE1_OPTIONS ($STAGE1_OPTIONS) free of quotes and backslashes" >&2
+    "STAGE1_OPTIONS ($STAGE1_OPTIONS) free of double quotes, backslashes and control" \
+    "characters" >&2
   exit 1
 fi
 

@@ -19,17 +19,24 @@ cd "$(dirname "$0")/../.."
 source benchmarks/stage1_levers/lever_runs.sh
 C=configs/pixcon/synthetic/deeplabv3plus_r18_syncity_pretrain.py
 OUT=benchmarks/stage1_levers/$STAGE1$RECORDS.jsonl
-# A lever's options leave the schedule and the start to this script, and one tag names one set of
-# options (a rerun with others would skip the recorded seeds and mix two levers under one name).
+set -f  # STAGE1_OPTIONS are split into words below, never expanded as file names
+# A lever's options leave the data, seed, schedule and start to this script; a tag names a lever
+# (the unchanged stage 1 has none), and one tag one set of options (a rerun with others would skip
+# the recorded seeds and mix two levers under one name).
 for option in $STAGE1_OPTIONS; do
-  case " $(schedule_options 1 1) load_from= " in
+  case " $(data_options 0) $(schedule_options 1 1) load_from= " in
     *" ${option%%=*}="*)
-      echo "STAGE1_OPTIONS: $option sets what stage1_10x.sh sets itself (schedule, start)" >&2
+      echo "STAGE1_OPTIONS: $option sets what stage1_10x.sh sets itself (data, seed, schedule," \
+        "start)" >&2
       exit 1 ;;
   esac
 done
+if [ -n "$STAGE1_TAG" ] && [ -z "$STAGE1_OPTIONS" ]; then
+  echo "STAGE1_TAG ($STAGE1_TAG) names a lever: give its STAGE1_OPTIONS" >&2
+  exit 1
+fi
 if [ -n "$STAGE1_OPTIONS" ] && [ -s $OUT ] \
-  && grep -vqF "\"options\": \"$STAGE1_OPTIONS\"" $OUT; then
+  && grep . $OUT | grep -vqF "\"options\": \"$STAGE1_OPTIONS\""; then
   echo "$OUT holds runs with other options than $STAGE1_OPTIONS: give them another STAGE1_TAG" >&2
   exit 1
 fi
