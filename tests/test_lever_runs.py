@@ -11,20 +11,31 @@ from pathlib import Path
 import pytest
 
 LEVER_RUNS = Path(__file__).parents[1] / 'benchmarks' / 'stage1_levers' / 'lever_runs.sh'
-# The variables that change a stage 1's name or options: a shell that exported one must not
-# change what the tests read.
-LEVER_VARIABLES = ('STAGE1_INIT', 'STAGE1_ITERS', 'STAGE1_TAG', 'STAGE1_OPTIONS')
+# The variables that change a lever run's budget, name, length or options: a shell that
+# exported one must not change what the tests read.
+LEVER_VARIABLES = ('LABELED', 'STAGE2_ITERS', 'STAGE1_INIT', 'STAGE1_ITERS', 'STAGE1_TAG',
+                   'STAGE1_OPTIONS')
+
+
+def lever_env(variables):
+    """This process's environment without LEVER_VARIABLES, then ``variables``."""
+    env = {k: v for k, v in os.environ.items() if k not in LEVER_VARIABLES}
+    return {**env, **variables}
+
+
+def sourced_with(variables, *commands):
+    """The finished ``bash -c`` of ``commands`` after sourcing lever_runs.sh with the lever
+    ``variables`` (and no other lever variable) set."""
+    script = '; '.join([f'source {LEVER_RUNS}', *commands])
+    return subprocess.run(['bash', '-c', script], env=lever_env(variables), capture_output=True,
+                          text=True)
 
 
 def sourced(labeled, *commands):
     """The stdout lines of ``commands`` run after sourcing lever_runs.sh with LABELED=``labeled``
     (unset for None)."""
-    env = {k: v for k, v in os.environ.items() if k not in ('LABELED', *LEVER_VARIABLES)}
-    if labeled is not None:
-        env['LABELED'] = labeled
-    script = '; '.join([f'source {LEVER_RUNS}', *commands])
-    result = subprocess.run(['bash', '-c', script], env=env, capture_output=True, text=True,
-                            check=True)
+    result = sourced_with({} if labeled is None else {'LABELED': labeled}, *commands)
+    assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
 
 
@@ -71,8 +82,7 @@ def stage2_run(tmp_path, stage2_iters):
     record file → record of one stage2_from_10x run of WARMUP (seed 3, LABELED=all) in
     ``tmp_path``, with STAGE2_ITERS=``stage2_iters`` (unset for None); training, the logs' mIoU and
     the machine are stubbed."""
-    env = {k: v for k, v in os.environ.items() if k not in ('STAGE2_ITERS', *LEVER_VARIABLES)}
-    env.update(LABELED='all', PY=sys.executable)
+    env = lever_env({'LABELED': 'all', 'PY': sys.executable})
     if stage2_iters is not None:
         env['STAGE2_ITERS'] = str(stage2_iters)
     (tmp_path / 'benchmarks' / 'stage1_levers').mkdir(parents=True)
@@ -109,15 +119,6 @@ def test_a_stage2_length_stretches_the_schedule_and_records_apart(tmp_path, stag
             record['lr']) == ('all', 3, 7500, n, 0.05)
     curve_key = f'val_{n // 4}_{n // 2}_{3 * n // 4}_{n}'
     assert curve_key in record and record['pixcon_miou'] == 30.0
-
-
-def sourced_with(variables, *commands):
-    """The finished ``bash -c`` of ``commands`` after sourcing lever_runs.sh with the lever
-    ``variables`` (and no other lever variable) set."""
-    env = {k: v for k, v in os.environ.items() if k not in ('LABELED', *LEVER_VARIABLES)}
-    script = '; '.join([f'source {LEVER_RUNS}', *commands])
-    return subprocess.run(['bash', '-c', script], env={**env, **variables}, capture_output=True,
-                          text=True)
 
 
 B8 = {'STAGE1_TAG': '_b8', 'STAGE1_OPTIONS': 'train_dataloader.batch_size=8'}
@@ -160,9 +161,8 @@ def stage1_lever(tmp_path, variables):
     stub = tmp_path / 'python'
     stub.write_text(STUB_PYTHON)
     stub.chmod(0o755)
-    env = {k: v for k, v in os.environ.items() if k not in ('LABELED', *LEVER_VARIABLES)}
     return subprocess.run(['bash', str(levers / 'stage1_10x.sh'), '3'],
-                          env={**env, **variables, 'PY': str(stub)}, capture_output=True,
+                          env=lever_env({**variables, 'PY': str(stub)}), capture_output=True,
                           text=True)
 
 

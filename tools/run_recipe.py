@@ -178,22 +178,22 @@ def schedule_options(config: str, iters: int, options: Sequence[str] = ()) -> Li
     naming a scheduler that cannot be rescaled, or an option that sets the length or a
     scheduler's iterations itself."""
     try:
-        schedule = as_cfg_options(rescaled_schedule(load(config, options), iters))
+        schedule = rescaled_schedule(load(config, options), iters)
     except ValueError as error:
         raise SystemExit(f'[recipe] cannot run {config} for {iters} iterations: {error}')
     user_keys = {option.split('=', 1)[0] for option in options}
-    conflicts = [option for option in schedule
-                 if option.split('=', 1)[0] in user_keys - set(USER_SETTABLE)]
+    conflicts = {key: value for key, value in schedule.items()
+                 if key in user_keys and key not in USER_SETTABLE}
     if conflicts:
         raise SystemExit(
-            f'[recipe] the cfg-options set {", ".join(o.split("=", 1)[0] for o in conflicts)}, '
+            f'[recipe] the cfg-options set {", ".join(conflicts)}, '
             f'which the run of {config} for {iters} iterations sets itself '
-            f'({" ".join(conflicts)}): '
+            f'({" ".join(as_cfg_options(conflicts))}): '
             'the length and the schedulers\' iterations come from the iteration arguments '
             '(--pretrain-iters, --finetune-iters; the benchmark\'s --ce-iters). Give the length '
             "there and leave these cfg-options out (a scheduler's other arguments, val_interval "
             'and the checkpoint interval may be set)')
-    return [option for option in schedule if option.split('=', 1)[0] not in user_keys]
+    return as_cfg_options({key: value for key, value in schedule.items() if key not in user_keys})
 
 
 def stage_one_hook_index(cfg: Config, config: str) -> int:
