@@ -50,9 +50,20 @@ def test_an_option_setting_a_length_stops_the_benchmark_before_any_run(tmp_path,
     args = bench.parse_args(argv + ['--work-dir', str(tmp_path)])
     configs = bench.resolve_configs(args)
     with pytest.raises(SystemExit, match=f'the run of {configs[run]} for'):
-        bench.check_schedules(args, configs)
+        bench.check_runs(args, configs)
     args = bench.parse_args(['--pretrain-options', 'train_dataloader.batch_size=2'])
-    bench.check_schedules(args, bench.resolve_configs(args))  # nothing to refuse
+    bench.check_runs(args, bench.resolve_configs(args))  # nothing to refuse
+
+
+def test_a_stage_two_config_without_the_hook_stops_the_benchmark_before_any_run(tmp_path):
+    # the CE config has no LoadStageOneHook: as --finetune-config it would fail only at the
+    # first stage 2, after that setting's CE run
+    ce = 'configs/pixcon/synthetic/deeplabv3plus_r18_syncity_ce.py'
+    args = bench.parse_args(['--finetune-config', ce, '--work-dir', str(tmp_path)])
+    with pytest.raises(SystemExit, match='exactly one LoadStageOneHook .* it has 0'):
+        bench.check_runs(args, bench.resolve_configs(args))
+    args = bench.parse_args(['--finetune-config', ce, '--skip-pixcon'])
+    bench.check_runs(args, bench.resolve_configs(args))  # no stage 2 to run
 
 
 def test_a_json_of_other_settings_is_refused(tmp_path):

@@ -96,14 +96,17 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return args
 
 
-def check_schedules(args: argparse.Namespace, configs: Dict) -> None:
+def check_runs(args: argparse.Namespace, configs: Dict) -> None:
     """run_recipe.schedule_options for every kind of run to be made, with the options it will
-    get: an option that sets a length stops the benchmark before its first run."""
+    get, and the stage-2 config's LoadStageOneHook (run_recipe.stage_one_options): an option that
+    sets a length, or a stage-2 config without the one hook, stops the benchmark before its first
+    run, not after the CE runs that come before each stage 2."""
     if not args.skip_pixcon:
         run_recipe.schedule_options(configs['pretrain'], args.pretrain_iters,
                                     args.cfg_options + args.pretrain_options)
-        run_recipe.schedule_options(configs['finetune'], args.finetune_iters,
-                                    args.cfg_options + args.finetune_options)
+        finetune_options = args.cfg_options + args.finetune_options
+        run_recipe.schedule_options(configs['finetune'], args.finetune_iters, finetune_options)
+        run_recipe.stage_one_options(configs['finetune'], Path('stage1'), finetune_options)
     if not args.skip_ce:
         run_recipe.schedule_options(configs['ce'], args.ce_iters, args.cfg_options)
 
@@ -358,7 +361,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     recipe_args = argparse.Namespace(dataset=args.dataset, data_root=args.data_root)
     root = run_recipe.prepare_data(recipe_args)
     configs = resolve_configs(args)
-    check_schedules(args, configs)
+    check_runs(args, configs)
     paths = output_paths(args.out)
     json_path = paths['json']
     results = load_results(json_path, identity(args, configs, root))

@@ -97,10 +97,9 @@ def gather_rows(row: Tensor) -> Tensor:
     return torch.stack(dist.all_gather(row))
 
 
-def broadcast_from_first(tensor: Tensor) -> Tensor:
-    """Rank 0's value of ``tensor`` on every rank (in place; returned for chaining)."""
+def broadcast_from_first(tensor: Tensor) -> None:
+    """Puts rank 0's value of ``tensor`` into ``tensor`` on every rank (in place)."""
     dist.broadcast(tensor, src=0)
-    return tensor
 
 
 def sum_over_processes(tensor: Tensor) -> Tensor:
