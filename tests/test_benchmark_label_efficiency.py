@@ -59,11 +59,20 @@ def test_a_stage_two_config_without_the_hook_stops_the_benchmark_before_any_run(
     # the CE config has no LoadStageOneHook: as --finetune-config it would fail only at the
     # first stage 2, after that setting's CE run
     ce = 'configs/pixcon/synthetic/deeplabv3plus_r18_syncity_ce.py'
-    args = bench.parse_args(['--finetune-config', ce, '--work-dir', str(tmp_path)])
+    args = bench.parse_args(['--finetune-config', ce])
     with pytest.raises(SystemExit, match='exactly one LoadStageOneHook .* it has 0'):
         bench.check_runs(args, bench.resolve_configs(args))
     args = bench.parse_args(['--finetune-config', ce, '--skip-pixcon'])
     bench.check_runs(args, bench.resolve_configs(args))  # no stage 2 to run
+    # the stage-2 options apply: here they turn the config's one hook into another
+    args = bench.parse_args(['--finetune-options', 'custom_hooks.0.type=PrototypeHook'])
+    with pytest.raises(SystemExit, match='exactly one LoadStageOneHook .* it has 0'):
+        bench.check_runs(args, bench.resolve_configs(args))
+    # real data: CE alone is the stage-2 config without the hook, so it needs the hook too
+    args = bench.parse_args(['--data-root', str(tmp_path), '--finetune-config', ce,
+                             '--skip-pixcon'])
+    with pytest.raises(SystemExit, match='exactly one LoadStageOneHook .* it has 0'):
+        bench.check_runs(args, bench.resolve_configs(args))
 
 
 def test_a_json_of_other_settings_is_refused(tmp_path):

@@ -98,9 +98,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def check_runs(args: argparse.Namespace, configs: Dict) -> None:
     """run_recipe.schedule_options for every kind of run to be made, with the options it will
-    get, and the stage-2 config's LoadStageOneHook (run_recipe.stage_one_options): an option that
+    get, and the stage-2 config's LoadStageOneHook (run_recipe.stage_one_options) wherever a run
+    needs it (stage 2; CE alone when it is the stage-2 config without the hook): an option that
     sets a length, or a stage-2 config without the one hook, stops the benchmark before its first
-    run, not after the CE runs that come before each stage 2."""
+    run, not after the runs that come before the one that needs it."""
     if not args.skip_pixcon:
         run_recipe.schedule_options(configs['pretrain'], args.pretrain_iters,
                                     args.cfg_options + args.pretrain_options)
@@ -109,6 +110,8 @@ def check_runs(args: argparse.Namespace, configs: Dict) -> None:
         run_recipe.stage_one_options(configs['finetune'], Path('stage1'), finetune_options)
     if not args.skip_ce:
         run_recipe.schedule_options(configs['ce'], args.ce_iters, args.cfg_options)
+        if configs['ce_from_finetune']:
+            run_recipe.stage_one_options(configs['ce'], Path('stage1'), args.cfg_options)
 
 
 def plan(args: argparse.Namespace) -> List[Dict]:
