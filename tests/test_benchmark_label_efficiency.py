@@ -45,8 +45,7 @@ def test_a_val_interval_of_ce_or_stage_2_is_refused(flag):
     (['--finetune-options', 'param_scheduler.0.end=100'], 'finetune'),
     (['--cfg-options', 'train_cfg.max_iters=100', '--skip-pixcon'], 'ce'),
 ])
-def test_an_option_setting_a_length_stops_the_benchmark_before_any_run(tmp_path, monkeypatch,
-                                                                        argv, run):
+def test_an_option_setting_a_length_stops_the_benchmark_before_any_run(tmp_path, argv, run):
     args = bench.parse_args(argv + ['--work-dir', str(tmp_path)])
     configs = bench.resolve_configs(args)
     with pytest.raises(SystemExit, match=f'the run of {configs[run]} for'):

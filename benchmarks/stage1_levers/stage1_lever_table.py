@@ -15,7 +15,7 @@ seeds, the paired t test (cosine_prototypes_table.gain_cell).
 import argparse
 from typing import Dict, List
 
-from cosine_prototypes_table import gain_cell, record_on, records
+from cosine_prototypes_table import gain_cell, records
 from stage1_10x_then_10x_table import records_suffix, seeds_text
 
 CE = ('ce_10x_then_10x', 'ce_miou')
@@ -39,7 +39,7 @@ def seed_rows(tag: str, suffix: str) -> Dict[int, Dict[str, dict]]:
     lever = records(columns[f'7,500 + 9,000, {tag}'][0] + suffix)
     rows = {}
     for seed, run in sorted(lever.items()):
-        row = {title: record_on([name + suffix], seed, [run['machine']], {})
+        row = {title: records(name + suffix, run['machine']).get(seed)
                for title, (name, _) in columns.items()}
         if all(row.values()):
             rows[seed] = row
