@@ -14,6 +14,8 @@ import benchmark_label_efficiency as bench  # noqa: E402
 
 from mmseg_pixcon.datasets import generate_cityscapes  # noqa: E402
 
+SYNTHETIC_ROOT = 'data/synthetic/cityscapes'  # the checks read no data
+
 
 def test_plan_gives_the_smallest_budget_more_seeds():
     args = bench.parse_args(['--budgets', '16', '8', 'all', '--seeds', '2',
@@ -49,9 +51,9 @@ def test_an_option_setting_a_length_stops_the_benchmark_before_any_run(tmp_path,
     args = bench.parse_args(argv + ['--work-dir', str(tmp_path)])
     configs = bench.resolve_configs(args)
     with pytest.raises(SystemExit, match=f'the run of {configs[run]} for'):
-        bench.check_runs(args, configs)
+        bench.check_runs(args, configs, SYNTHETIC_ROOT)
     args = bench.parse_args(['--pretrain-options', 'train_dataloader.batch_size=2'])
-    bench.check_runs(args, bench.resolve_configs(args))  # nothing to refuse
+    bench.check_runs(args, bench.resolve_configs(args), SYNTHETIC_ROOT)  # nothing to refuse
 
 
 def test_a_stage_two_config_without_the_hook_stops_the_benchmark_before_any_run(tmp_path):
@@ -60,18 +62,31 @@ def test_a_stage_two_config_without_the_hook_stops_the_benchmark_before_any_run(
     ce = 'configs/pixcon/synthetic/deeplabv3plus_r18_syncity_ce.py'
     args = bench.parse_args(['--finetune-config', ce])
     with pytest.raises(SystemExit, match='exactly one LoadStageOneHook .* it has 0'):
-        bench.check_runs(args, bench.resolve_configs(args))
+        bench.check_runs(args, bench.resolve_configs(args), SYNTHETIC_ROOT)
     args = bench.parse_args(['--finetune-config', ce, '--skip-pixcon'])
-    bench.check_runs(args, bench.resolve_configs(args))  # no stage 2 to run
+    bench.check_runs(args, bench.resolve_configs(args), SYNTHETIC_ROOT)  # no stage 2 to run
     # the stage-2 options apply: here they turn the config's one hook into another
     args = bench.parse_args(['--finetune-options', 'custom_hooks.0.type=PrototypeHook'])
     with pytest.raises(SystemExit, match='exactly one LoadStageOneHook .* it has 0'):
-        bench.check_runs(args, bench.resolve_configs(args))
+        bench.check_runs(args, bench.resolve_configs(args), SYNTHETIC_ROOT)
     # real data: CE alone is the stage-2 config without the hook, so it needs the hook too
     args = bench.parse_args(['--data-root', str(tmp_path), '--finetune-config', ce,
                              '--skip-pixcon'])
     with pytest.raises(SystemExit, match='exactly one LoadStageOneHook .* it has 0'):
-        bench.check_runs(args, bench.resolve_configs(args))
+        bench.check_runs(args, bench.resolve_configs(args), str(tmp_path))
+
+
+def test_main_checks_every_run_before_training_anything(tmp_path, monkeypatch):
+    # a stage-2 option that sets its length: refused before the first setting's CE run trains
+    root = tmp_path / 'cityscapes'
+    generate_cityscapes(str(root), seed=0, num_train=2, num_val=1, size=(32, 64))
+    trained = []
+    monkeypatch.setattr(bench.run_recipe, 'train', lambda *a, **k: trained.append(a))
+    with pytest.raises(SystemExit, match='param_scheduler.0.end'):
+        bench.main(['--data-root', str(root), '--budgets', 'all', '--seeds', '1',
+                    '--finetune-options', 'param_scheduler.0.end=100',
+                    '--out', str(tmp_path / 'bench'), '--work-dir', str(tmp_path / 'work')])
+    assert trained == [] and not (tmp_path / 'bench.json').exists()
 
 
 def test_a_json_of_other_settings_is_refused(tmp_path):

@@ -26,9 +26,10 @@ import argparse
 import json
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -96,22 +97,20 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return args
 
 
-def check_runs(args: argparse.Namespace, configs: Dict) -> None:
-    """run_recipe.schedule_options for every kind of run to be made, with the options it will
-    get, and the stage-2 config's LoadStageOneHook (run_recipe.stage_one_options) wherever a run
-    needs it (stage 2; CE alone when it is the stage-2 config without the hook): an option that
-    sets a length, or a stage-2 config without the one hook, stops the benchmark before its first
-    run, not after the runs that come before the one that needs it."""
+def check_runs(args: argparse.Namespace, configs: Dict, root: str) -> None:
+    """Builds every kind of run's options before the first run, with the builders the runs call
+    (stage1_run_options, stage2_run_options, ce_run_options) and the data root's options (the
+    split left out: no check reads it): an option that sets a length (run_recipe.schedule_options)
+    or a stage-2 config without its one LoadStageOneHook (run_recipe.stage_one_options; CE alone
+    too where it is the stage-2 config without the hook) stops the benchmark before it trains
+    anything, not after the runs that come before the one that needs it."""
+    common = run_options(args, root, None, seed=0)
     if not args.skip_pixcon:
-        run_recipe.schedule_options(configs['pretrain'], args.pretrain_iters,
-                                    args.cfg_options + args.pretrain_options)
-        finetune_options = args.cfg_options + args.finetune_options
-        run_recipe.schedule_options(configs['finetune'], args.finetune_iters, finetune_options)
-        run_recipe.stage_one_options(configs['finetune'], Path('stage1'), finetune_options)
+        stage1_run_options(args, configs, common)
+        stage2_run_options(args, configs, common, Path('stage1'))
     if not args.skip_ce:
-        run_recipe.schedule_options(configs['ce'], args.ce_iters, args.cfg_options)
-        if configs['ce_from_finetune']:
-            run_recipe.stage_one_options(configs['ce'], Path('stage1'), args.cfg_options)
+        with tempfile.TemporaryDirectory() as work:  # where a CE-only config would be written
+            ce_run_options(args, configs, common, Path(work))
 
 
 def plan(args: argparse.Namespace) -> List[Dict]:
@@ -191,15 +190,46 @@ def value_at_75(curve: Dict, iters: int) -> Optional[float]:
     return {int(k): v for k, v in curve.items()}.get(step) if step < iters else None
 
 
-def run_ce(args, configs, root, ann_file, seed, work: Path) -> Dict:
-    options = run_recipe.data_options(root, ann_file) + [f'randomness.seed={seed}'] \
+def run_options(args: argparse.Namespace, root: str, ann_file: Optional[str],
+                seed: int) -> List[str]:
+    """The cfg-options every run of a setting gets: its data (root, split), its seed and
+    ``--cfg-options``."""
+    return run_recipe.data_options(root, ann_file) + [f'randomness.seed={seed}'] \
         + args.cfg_options
-    config = configs['ce']
-    if configs['ce_from_finetune']:  # the stage-2 config without its stage-1 hook
+
+
+def ce_run_options(args: argparse.Namespace, configs: Dict, common: List[str],
+                   work: Path) -> Tuple[str, List[str]]:
+    """CE alone's config and cfg-options: ``--ce-iters`` iterations, validated at FRACTIONS.
+    Where CE alone is the stage-2 config, the config is that one without its LoadStageOneHook,
+    written beside work/ce (run_recipe.ce_only_config)."""
+    config, options = configs['ce'], list(common)
+    if configs['ce_from_finetune']:
         config = run_recipe.ce_only_config(config, work / 'ce', options)
         options = run_recipe.without_hook_options(options)
-    options += (run_recipe.schedule_options(config, args.ce_iters, options)
-                + validation_options(args.ce_iters))
+    return config, (options + run_recipe.schedule_options(config, args.ce_iters, options)
+                    + validation_options(args.ce_iters))
+
+
+def stage1_run_options(args: argparse.Namespace, configs: Dict, common: List[str]) -> List[str]:
+    """Stage 1's cfg-options: ``--pretrain-options``, ``--pretrain-iters`` iterations."""
+    options = common + args.pretrain_options
+    return options + run_recipe.schedule_options(configs['pretrain'], args.pretrain_iters, options)
+
+
+def stage2_run_options(args: argparse.Namespace, configs: Dict, common: List[str],
+                       stage1: Path) -> List[str]:
+    """Stage 2's cfg-options: ``--finetune-options``, ``--finetune-iters`` iterations validated
+    at FRACTIONS, its LoadStageOneHook pointed at the stage-1 work dir ``stage1``."""
+    finetune = configs['finetune']
+    options = common + args.finetune_options
+    return (options + run_recipe.schedule_options(finetune, args.finetune_iters, options)
+            + validation_options(args.finetune_iters)
+            + run_recipe.stage_one_options(finetune, stage1, options))
+
+
+def run_ce(args, configs, root, ann_file, seed, work: Path) -> Dict:
+    config, options = ce_run_options(args, configs, run_options(args, root, ann_file, seed), work)
     started = time.time()
     run_recipe.train(config, work / 'ce', options, quiet=True)
     miou = run_recipe.test(config, work / 'ce', options, quiet=True)['mIoU']
@@ -209,21 +239,14 @@ def run_ce(args, configs, root, ann_file, seed, work: Path) -> Dict:
 
 
 def run_pixcon(args, configs, root, ann_file, seed, work: Path) -> Dict:
-    common = run_recipe.data_options(root, ann_file) + [f'randomness.seed={seed}'] \
-        + args.cfg_options
+    common = run_options(args, root, ann_file, seed)
     started = time.time()
-    stage1 = common + args.pretrain_options
     run_recipe.train(configs['pretrain'], work / 'stage1',
-                     stage1 + run_recipe.schedule_options(configs['pretrain'],
-                                                          args.pretrain_iters, stage1),
-                     quiet=True)
+                     stage1_run_options(args, configs, common), quiet=True)
     proto = run_recipe.last_metrics(work / 'stage1')
     stage1_minutes = (time.time() - started) / 60
     finetune = configs['finetune']
-    options = common + args.finetune_options
-    options += (run_recipe.schedule_options(finetune, args.finetune_iters, options)
-                + validation_options(args.finetune_iters)
-                + run_recipe.stage_one_options(finetune, work / 'stage1', options))
+    options = stage2_run_options(args, configs, common, work / 'stage1')
     run_recipe.train(finetune, work / 'stage2', options, quiet=True)
     miou = run_recipe.test(finetune, work / 'stage2', options, quiet=True)['mIoU']
     return dict(pixcon_miou=miou, proto_miou=proto.get('proto/mIoU', proto.get('mIoU')),
@@ -364,7 +387,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     recipe_args = argparse.Namespace(dataset=args.dataset, data_root=args.data_root)
     root = run_recipe.prepare_data(recipe_args)
     configs = resolve_configs(args)
-    check_runs(args, configs)
+    check_runs(args, configs, root)
     paths = output_paths(args.out)
     json_path = paths['json']
     results = load_results(json_path, identity(args, configs, root))
