@@ -256,3 +256,30 @@ def test_stage1_lever_table_pairs_the_lever_with_its_machine_controls(monkeypatc
     assert '| gain, _b8 | +5.00, +5.00; **+5.00 ± 0.00** |' in out
     assert '| _b8 − unchanged, 7,500 + 9,000 | +3.00, +3.00; **+3.00 ± 0.00** |' in out
     assert '| _b8 − unchanged, readout | +3.50, +3.50; **+3.50 ± 0.00** |' in out
+
+
+def test_stage1_lever_table_adds_a_second_control(monkeypatch, tmp_path, capsys):
+    # --control stage1_20x: its readout and its stage 2 (stage2_20x_stage2_9000) join as arms,
+    # on the lever's machine like the others; the lever is compared with them too
+    monkeypatch.setitem(sys.modules, 'cosine_prototypes_table', table)
+    monkeypatch.setitem(sys.modules, 'stage1_10x_then_10x_table', load_table_20x(monkeypatch))
+    lever = load_script(TABLE.with_name('stage1_lever_table.py'))
+    monkeypatch.setattr(table, 'HERE', tmp_path)
+    values = {'ce_10x_then_10x': 20.0, 'stage1_10x': 18.0, 'stage1_10x_b8': 21.5,
+              'stage2_10x_stage2_9000': 22.0, 'stage2_10x_b8_stage2_9000': 25.0,
+              'stage1_20x': 21.0, 'stage2_20x_stage2_9000': 26.0}
+    for name, value in values.items():
+        key = next(k for n, k in lever.arms('_b8', 'stage1_20x').values() if n == name)
+        lines = [{'seed': seed, key: value + seed, 'minutes': 16 * (1 + (name == 'stage1_20x')),
+                  'machine': 'Intel Xeon' if (seed, name) == (1, 'stage1_20x') else 'AMD EPYC'}
+                 for seed in (0, 1, 2)]
+        (tmp_path / f'{name}_k32.jsonl').write_text(''.join(json.dumps(x) + '\n' for x in lines))
+    assert list(lever.seed_rows('_b8', '_k32')) == [0, 1, 2]
+    assert list(lever.seed_rows('_b8', '_k32', 'stage1_20x')) == [0, 2]  # 1: another CPU
+    lever.print_tables('_b8', '32', 'stage1_20x')
+    out = capsys.readouterr().out
+    assert '| 2 | 22.00 | 20.00 | 23.50 | 24.00 | 27.00 | 23.00 | 28.00 |' in out
+    assert 'stage 1 16 / 16 / 32 min (unchanged / lever / stage1_20x)' in out
+    assert '| gain, stage1_20x | +6.00, +6.00; **+6.00 ± 0.00** |' in out
+    assert '| _b8 − stage1_20x, with stage 2 | -1.00, -1.00; **-1.00 ± 0.00** |' in out
+    assert '| _b8 − stage1_20x, readout | +0.50, +0.50; **+0.50 ± 0.00** |' in out

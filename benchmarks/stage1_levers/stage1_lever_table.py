@@ -8,12 +8,18 @@ stage2_10x<tag>_stage2_9000<suffix>.jsonl. A seed enters when its lever's stage 
 and its lever's stage 1, the unchanged arms (stage1_10x, stage2_10x_stage2_9000) and CE alone at
 16,500 iterations (ce_10x_then_10x) each have one made on that stage 2's machine.
 
+With --control NAME (a stage 1 of lever_runs.sh without a tag, STAGE1, such as stage1_20x: 15,000
+iterations), a second control joins: its readout and its 9,000-iteration stage 2
+(stage2_20x_stage2_9000), for a lever that also changes stage 1's compute (batch 8 against
+batch 4 for twice the iterations).
+
 Usage: python benchmarks/stage1_levers/stage1_lever_table.py --tag _b8 [--labeled 8]
+                                                             [--control stage1_20x]
 Prints markdown: per seed the arms, then each difference per seed with mean ± sd and, from three
 seeds, the paired t test (cosine_prototypes_table.gain_cell).
 """
 import argparse
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from cosine_prototypes_table import gain_cell, records
 from stage1_10x_then_10x_table import records_suffix, seeds_text
@@ -21,21 +27,27 @@ from stage1_10x_then_10x_table import records_suffix, seeds_text
 CE = ('ce_10x_then_10x', 'ce_miou')
 
 
-def arms(tag: str) -> Dict[str, tuple]:
+def arms(tag: str, control: Optional[str] = None) -> Dict[str, tuple]:
     """Column title → (record file name without the budget's suffix, mIoU key)."""
-    return {
+    columns = {
         'CE 16,500': CE,
         'readout, unchanged': ('stage1_10x', 'proto_miou'),
         f'readout, {tag}': (f'stage1_10x{tag}', 'proto_miou'),
         '7,500 + 9,000, unchanged': ('stage2_10x_stage2_9000', 'pixcon_miou'),
         f'7,500 + 9,000, {tag}': (f'stage2_10x{tag}_stage2_9000', 'pixcon_miou'),
     }
+    if control:  # stage2_from_10x names a stage 2 from stage1_20x stage2_20x_stage2_9000
+        columns[f'readout, {control}'] = (control, 'proto_miou')
+        columns[f'{control} + 9,000'] = (
+            f"stage2_{control.removeprefix('stage1_')}_stage2_9000", 'pixcon_miou')
+    return columns
 
 
-def seed_rows(tag: str, suffix: str) -> Dict[int, Dict[str, dict]]:
+def seed_rows(tag: str, suffix: str,
+              control: Optional[str] = None) -> Dict[int, Dict[str, dict]]:
     """seed → column title → record, for the seeds whose lever stage 2 has a record and every
     other arm a record made on that stage 2's machine."""
-    columns = arms(tag)
+    columns = arms(tag, control)
     lever = records(columns[f'7,500 + 9,000, {tag}'][0] + suffix)
     rows = {}
     for seed, run in sorted(lever.items()):
@@ -46,25 +58,32 @@ def seed_rows(tag: str, suffix: str) -> Dict[int, Dict[str, dict]]:
     return rows
 
 
-def differences(tag: str) -> Dict[str, tuple]:
+def differences(tag: str, control: Optional[str] = None) -> Dict[str, tuple]:
     """Title → (arm, arm subtracted) of the differences printed per seed."""
-    return {
+    titles = {
         'gain, unchanged (7,500 + 9,000 − CE 16,500)': ('7,500 + 9,000, unchanged', 'CE 16,500'),
         f'gain, {tag}': (f'7,500 + 9,000, {tag}', 'CE 16,500'),
         f'{tag} − unchanged, 7,500 + 9,000': (f'7,500 + 9,000, {tag}', '7,500 + 9,000, unchanged'),
         f'{tag} − unchanged, readout': (f'readout, {tag}', 'readout, unchanged'),
     }
+    if control:
+        titles.update({
+            f'gain, {control}': (f'{control} + 9,000', 'CE 16,500'),
+            f'{tag} − {control}, with stage 2': (f'7,500 + 9,000, {tag}', f'{control} + 9,000'),
+            f'{tag} − {control}, readout': (f'readout, {tag}', f'readout, {control}'),
+        })
+    return titles
 
 
-def print_tables(tag: str, labeled: str) -> None:
+def print_tables(tag: str, labeled: str, control: Optional[str] = None) -> None:
     suffix = records_suffix(labeled)
-    rows = seed_rows(tag, suffix)
+    rows = seed_rows(tag, suffix, control)
     print(f'## {labeled} labelled images, stage-1 lever {tag}')
     print()
     if not rows:
         print('No seed has every arm on one machine.')
         return
-    columns = arms(tag)
+    columns = arms(tag, control)
     miou: Dict[int, Dict[str, float]] = {
         seed: {title: row[title][columns[title][1]] for title in columns}
         for seed, row in rows.items()}
@@ -72,16 +91,18 @@ def print_tables(tag: str, labeled: str) -> None:
     print('|---' * (len(columns) + 3) + '|')
     for seed, values in miou.items():
         lever = rows[seed][f'readout, {tag}']
-        minutes = f"{rows[seed]['readout, unchanged']['minutes']} / {lever['minutes']}"
+        stage1 = {'unchanged': 'unchanged', 'lever': tag, **({control: control} if control else {})}
+        minutes = ' / '.join(str(rows[seed][f'readout, {arm}']['minutes'])
+                             for arm in stage1.values())
         print(f'| {seed} | ' + ' | '.join(f'{values[t]:.2f}' for t in columns)
-              + f" | {lever.get('options', '')}; stage 1 {minutes} min (unchanged / lever) | "
+              + f" | {lever.get('options', '')}; stage 1 {minutes} min ({' / '.join(stage1)}) | "
               f"{lever['machine']} |")
     print()
     print(f'Differences, {seeds_text(list(rows))}; per seed, then **mean ± sd**:')
     print()
     print('| difference | per seed; mean ± sd |')
     print('|---|---|')
-    for title, (arm, base) in differences(tag).items():
+    for title, (arm, base) in differences(tag, control).items():
         gains: List[float] = [values[arm] - values[base] for values in miou.values()]
         print(f'| {title} | {gain_cell(gains)} |')
     print()
@@ -92,9 +113,11 @@ def main() -> None:
     parser.add_argument('--tag', required=True, help="the lever's STAGE1_TAG, e.g. _b8")
     parser.add_argument('--labeled', nargs='+', default=['8'],
                         help="label budgets (lever_runs.sh's LABELED); default 8")
+    parser.add_argument('--control', help='another unchanged stage 1 as a second control, '
+                        'with its 9,000-iteration stage 2: stage1_20x (15,000 iterations)')
     args = parser.parse_args()
     for labeled in args.labeled:
-        print_tables(args.tag, labeled)
+        print_tables(args.tag, labeled, args.control)
 
 
 if __name__ == '__main__':
