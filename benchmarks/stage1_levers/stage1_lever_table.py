@@ -36,7 +36,7 @@ def arms(tag: str, control: Optional[str] = None) -> Dict[str, tuple]:
         '7,500 + 9,000, unchanged': ('stage2_10x_stage2_9000', 'pixcon_miou'),
         f'7,500 + 9,000, {tag}': (f'stage2_10x{tag}_stage2_9000', 'pixcon_miou'),
     }
-    if control:  # stage2_from_10x names a stage 2 from stage1_20x stage2_20x_stage2_9000
+    if control:  # stage2_from_10x names a stage 2 from stage1_20x as stage2_20x_stage2_9000
         columns[f'readout, {control}'] = (control, 'proto_miou')
         columns[f'{control} + 9,000'] = (
             f"stage2_{control.removeprefix('stage1_')}_stage2_9000", 'pixcon_miou')
@@ -69,7 +69,7 @@ def differences(tag: str, control: Optional[str] = None) -> Dict[str, tuple]:
     if control:
         titles.update({
             f'gain, {control}': (f'{control} + 9,000', 'CE 16,500'),
-            f'{tag} − {control}, with stage 2': (f'7,500 + 9,000, {tag}', f'{control} + 9,000'),
+            f'{tag} − {control}, each + 9,000': (f'7,500 + 9,000, {tag}', f'{control} + 9,000'),
             f'{tag} − {control}, readout': (f'readout, {tag}', f'readout, {control}'),
         })
     return titles
@@ -89,13 +89,13 @@ def print_tables(tag: str, labeled: str, control: Optional[str] = None) -> None:
         for seed, row in rows.items()}
     print('| seed | ' + ' | '.join(columns) + ' | lever stage-1 options, minutes | machine |')
     print('|---' * (len(columns) + 3) + '|')
+    stage1 = ['unchanged', tag] + ([control] if control else [])
+    stage1_titles = ' / '.join(['unchanged', 'lever'] + stage1[2:])
     for seed, values in miou.items():
         lever = rows[seed][f'readout, {tag}']
-        stage1 = {'unchanged': 'unchanged', 'lever': tag, **({control: control} if control else {})}
-        minutes = ' / '.join(str(rows[seed][f'readout, {arm}']['minutes'])
-                             for arm in stage1.values())
+        minutes = ' / '.join(str(rows[seed][f'readout, {arm}']['minutes']) for arm in stage1)
         print(f'| {seed} | ' + ' | '.join(f'{values[t]:.2f}' for t in columns)
-              + f" | {lever.get('options', '')}; stage 1 {minutes} min ({' / '.join(stage1)}) | "
+              + f" | {lever.get('options', '')}; stage 1 {minutes} min ({stage1_titles}) | "
               f"{lever['machine']} |")
     print()
     print(f'Differences, {seeds_text(list(rows))}; per seed, then **mean ± sd**:')
@@ -116,6 +116,9 @@ def main() -> None:
     parser.add_argument('--control', help='another unchanged stage 1 as a second control, '
                         'with its 9,000-iteration stage 2: stage1_20x (15,000 iterations)')
     args = parser.parse_args()
+    if args.control and not args.control.startswith('stage1_'):
+        parser.error(f'--control {args.control}: a stage 1 of lever_runs.sh (STAGE1), such as '
+                     'stage1_20x')
     for labeled in args.labeled:
         print_tables(args.tag, labeled, args.control)
 
