@@ -68,7 +68,8 @@ def differences(tag: str, control: Optional[str] = None) -> Dict[str, tuple]:
     }
     if control:
         titles.update({
-            f'gain, {control}': (f'{control} + 9,000', 'CE 16,500'),
+            f'{control} + 9,000 − CE 16,500 (more iterations than CE)': (f'{control} + 9,000',
+                                                                         'CE 16,500'),
             f'{tag} − {control}, each + 9,000': (f'7,500 + 9,000, {tag}', f'{control} + 9,000'),
             f'{tag} − {control}, readout': (f'readout, {tag}', f'readout, {control}'),
         })
