@@ -280,6 +280,7 @@ def test_stage1_lever_table_adds_a_second_control(monkeypatch, tmp_path, capsys)
     out = capsys.readouterr().out
     assert '| 2 | 22.00 | 20.00 | 23.50 | 24.00 | 27.00 | 23.00 | 28.00 |' in out
     assert 'stage 1 16 / 16 / 32 min (unchanged / lever / stage1_20x)' in out
-    assert '| stage1_20x + 9,000 − CE 16,500 (more iterations than CE) | +6.00, +6.00; **+6.00 ± 0.00** |' in out
+    assert ('| stage1_20x + 9,000 − CE 16,500 (more iterations than CE) | +6.00, +6.00; '
+            '**+6.00 ± 0.00** |') in out
     assert '| _b8 − stage1_20x, each + 9,000 | -1.00, -1.00; **-1.00 ± 0.00** |' in out
     assert '| _b8 − stage1_20x, readout | +0.50, +0.50; **+0.50 ± 0.00** |' in out
