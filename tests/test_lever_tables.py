@@ -229,25 +229,39 @@ def test_stage2_9000_default_budgets_are_the_record_files(monkeypatch, tmp_path)
     assert table_9000.budgets_with_records() == ['16', '32', '100', 'all']
 
 
-def test_stage1_lever_table_pairs_the_lever_with_its_machine_controls(monkeypatch, tmp_path,
-                                                                      capsys):
-    # stage1_lever_table.py: a seed enters with its lever stage 2 and every control arm on that
-    # stage 2's machine; the differences are lever - unchanged and each gain over CE 16,500
+def load_lever_table(monkeypatch, tmp_path):
+    """stage1_lever_table.py, reading its records from tmp_path."""
     monkeypatch.setitem(sys.modules, 'cosine_prototypes_table', table)
     monkeypatch.setitem(sys.modules, 'stage1_10x_then_10x_table', load_table_20x(monkeypatch))
-    lever = load_script(TABLE.with_name('stage1_lever_table.py'))
     monkeypatch.setattr(table, 'HERE', tmp_path)
-    values = {'ce_10x_then_10x': 20.0, 'stage1_10x': 18.0, 'stage1_10x_b8': 21.5,
-              'stage2_10x_stage2_9000': 22.0, 'stage2_10x_b8_stage2_9000': 25.0}
+    return load_script(TABLE.with_name('stage1_lever_table.py'))
+
+
+def write_arms(lever, tmp_path, values, suffix='', control=None, other_cpu=(), minutes=None):
+    """A record of each arm (record name → value) for seeds 0-2: value + seed, on an AMD EPYC but
+    the (seed, name) pairs in other_cpu; minutes 16 unless minutes (name → minutes) says."""
     for name, value in values.items():
-        key = next(k for n, k in lever.arms('_b8').values() if n == name)
-        lines = [{'seed': seed, key: value + seed, 'minutes': 16, 'machine':
-                  'Intel Xeon' if (seed, name) == (2, 'stage1_10x') else 'AMD EPYC'}
+        key = next(k for n, k in lever.arms('_b8', control).values() if n == name)
+        lines = [{'seed': seed, key: value + seed, 'minutes': (minutes or {}).get(name, 16),
+                  'machine': 'Intel Xeon' if (seed, name) in other_cpu else 'AMD EPYC'}
                  for seed in (0, 1, 2)]
         if name == 'stage1_10x_b8':
             for line in lines:
                 line['options'] = 'train_dataloader.batch_size=8'
-        (tmp_path / f'{name}.jsonl').write_text(''.join(json.dumps(x) + '\n' for x in lines))
+        (tmp_path / f'{name}{suffix}.jsonl').write_text(
+            ''.join(json.dumps(x) + '\n' for x in lines))
+
+
+LEVER_ARMS = {'ce_10x_then_10x': 20.0, 'stage1_10x': 18.0, 'stage1_10x_b8': 21.5,
+              'stage2_10x_stage2_9000': 22.0, 'stage2_10x_b8_stage2_9000': 25.0}
+
+
+def test_stage1_lever_table_pairs_the_lever_with_its_machine_controls(monkeypatch, tmp_path,
+                                                                      capsys):
+    # stage1_lever_table.py: a seed enters with its lever stage 2 and every control arm on that
+    # stage 2's machine; the differences are lever - unchanged and each gain over CE 16,500
+    lever = load_lever_table(monkeypatch, tmp_path)
+    write_arms(lever, tmp_path, LEVER_ARMS, other_cpu={(2, 'stage1_10x')})
     assert list(lever.seed_rows('_b8', '')) == [0, 1]  # seed 2's unchanged stage 1: another CPU
     assert lever.seed_rows('_b16', '') == {}
     lever.print_tables('_b8', '8')
@@ -261,26 +275,31 @@ def test_stage1_lever_table_pairs_the_lever_with_its_machine_controls(monkeypatc
 def test_stage1_lever_table_adds_a_second_control(monkeypatch, tmp_path, capsys):
     # --control stage1_20x: its readout and its stage 2 (stage2_20x_stage2_9000) join as arms,
     # on the lever's machine like the others; the lever is compared with them too
-    monkeypatch.setitem(sys.modules, 'cosine_prototypes_table', table)
-    monkeypatch.setitem(sys.modules, 'stage1_10x_then_10x_table', load_table_20x(monkeypatch))
-    lever = load_script(TABLE.with_name('stage1_lever_table.py'))
-    monkeypatch.setattr(table, 'HERE', tmp_path)
-    values = {'ce_10x_then_10x': 20.0, 'stage1_10x': 18.0, 'stage1_10x_b8': 21.5,
-              'stage2_10x_stage2_9000': 22.0, 'stage2_10x_b8_stage2_9000': 25.0,
-              'stage1_20x': 21.0, 'stage2_20x_stage2_9000': 26.0}
-    for name, value in values.items():
-        key = next(k for n, k in lever.arms('_b8', 'stage1_20x').values() if n == name)
-        lines = [{'seed': seed, key: value + seed, 'minutes': 16 * (1 + (name == 'stage1_20x')),
-                  'machine': 'Intel Xeon' if (seed, name) == (1, 'stage1_20x') else 'AMD EPYC'}
-                 for seed in (0, 1, 2)]
-        (tmp_path / f'{name}_k32.jsonl').write_text(''.join(json.dumps(x) + '\n' for x in lines))
+    lever = load_lever_table(monkeypatch, tmp_path)
+    lever.print_tables('_b8', '32', 'stage1_20x')
+    assert capsys.readouterr().out.endswith(
+        'No records in ce_10x_then_10x_k32, stage1_10x_k32, stage1_10x_b8_k32, '
+        'stage2_10x_stage2_9000_k32, stage2_10x_b8_stage2_9000_k32, stage1_20x_k32, '
+        'stage2_20x_stage2_9000_k32.\n')
+    write_arms(lever, tmp_path, dict(LEVER_ARMS, stage1_20x=21.0, stage2_20x_stage2_9000=26.0),
+               '_k32', 'stage1_20x', other_cpu={(1, 'stage1_20x')}, minutes={'stage1_20x': 32})
     assert list(lever.seed_rows('_b8', '_k32')) == [0, 1, 2]
     assert list(lever.seed_rows('_b8', '_k32', 'stage1_20x')) == [0, 2]  # 1: another CPU
     lever.print_tables('_b8', '32', 'stage1_20x')
     out = capsys.readouterr().out
+    assert out.startswith('## 32 labelled images, stage-1 lever _b8, second control stage1_20x')
     assert '| 2 | 22.00 | 20.00 | 23.50 | 24.00 | 27.00 | 23.00 | 28.00 |' in out
     assert 'stage 1 16 / 16 / 32 min (unchanged / lever / stage1_20x)' in out
     assert ('| stage1_20x + 9,000 − CE 16,500 (more iterations than CE) | +6.00, +6.00; '
             '**+6.00 ± 0.00** |') in out
+    assert '| stage1_20x − unchanged, each + 9,000 | +4.00, +4.00; **+4.00 ± 0.00** |' in out
     assert '| _b8 − stage1_20x, each + 9,000 | -1.00, -1.00; **-1.00 ± 0.00** |' in out
     assert '| _b8 − stage1_20x, readout | +0.50, +0.50; **+0.50 ± 0.00** |' in out
+
+
+def test_stage1_lever_table_refuses_a_control_that_is_no_stage_one(monkeypatch, tmp_path, capsys):
+    lever = load_lever_table(monkeypatch, tmp_path)
+    monkeypatch.setattr(sys, 'argv', ['stage1_lever_table.py', '--tag', '_b8', '--control', '20x'])
+    with pytest.raises(SystemExit):
+        lever.main()
+    assert '--control 20x: a stage 1 of lever_runs.sh' in capsys.readouterr().err

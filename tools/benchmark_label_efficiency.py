@@ -104,7 +104,7 @@ def check_runs(args: argparse.Namespace, configs: Dict, root: str) -> None:
     or a stage-2 config without its one LoadStageOneHook (run_recipe.stage_one_options; CE alone
     too where it is the stage-2 config without the hook) stops the benchmark before it trains
     anything, not after the runs that come before the one that needs it."""
-    common = run_options(args, root, None, seed=0)
+    common = run_options(args, root, None, seed=0)  # the builders are called for their checks
     if not args.skip_pixcon:
         stage1_run_options(args, configs, common)
         stage2_run_options(args, configs, common, Path('stage1'))

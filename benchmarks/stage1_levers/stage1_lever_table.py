@@ -70,6 +70,8 @@ def differences(tag: str, control: Optional[str] = None) -> Dict[str, tuple]:
         titles.update({
             f'{control} + 9,000 − CE 16,500 (more iterations than CE)': (f'{control} + 9,000',
                                                                          'CE 16,500'),
+            f'{control} − unchanged, each + 9,000': (f'{control} + 9,000',
+                                                      '7,500 + 9,000, unchanged'),
             f'{tag} − {control}, each + 9,000': (f'7,500 + 9,000, {tag}', f'{control} + 9,000'),
             f'{tag} − {control}, readout': (f'readout, {tag}', f'readout, {control}'),
         })
@@ -79,24 +81,28 @@ def differences(tag: str, control: Optional[str] = None) -> Dict[str, tuple]:
 def print_tables(tag: str, labeled: str, control: Optional[str] = None) -> None:
     suffix = records_suffix(labeled)
     rows = seed_rows(tag, suffix, control)
-    print(f'## {labeled} labelled images, stage-1 lever {tag}')
+    print(f'## {labeled} labelled images, stage-1 lever {tag}'
+          + (f', second control {control}' if control else ''))
     print()
-    if not rows:
-        print('No seed has every arm on one machine.')
-        return
     columns = arms(tag, control)
+    if not rows:
+        empty = [name + suffix for name, _ in columns.values() if not records(name + suffix)]
+        print(f"No records in {', '.join(empty)}." if empty
+              else 'No seed has every arm on one machine.')
+        return
     miou: Dict[int, Dict[str, float]] = {
         seed: {title: row[title][columns[title][1]] for title in columns}
         for seed, row in rows.items()}
     print('| seed | ' + ' | '.join(columns) + ' | lever stage-1 options, minutes | machine |')
     print('|---' * (len(columns) + 3) + '|')
-    stage1 = ['unchanged', tag] + ([control] if control else [])
-    stage1_titles = ' / '.join(['unchanged', 'lever'] + stage1[2:])
+    stage1 = {'unchanged': 'readout, unchanged', 'lever': f'readout, {tag}'}  # title → column
+    if control:
+        stage1[control] = f'readout, {control}'
     for seed, values in miou.items():
         lever = rows[seed][f'readout, {tag}']
-        minutes = ' / '.join(str(rows[seed][f'readout, {arm}']['minutes']) for arm in stage1)
+        minutes = ' / '.join(str(rows[seed][column]['minutes']) for column in stage1.values())
         print(f'| {seed} | ' + ' | '.join(f'{values[t]:.2f}' for t in columns)
-              + f" | {lever.get('options', '')}; stage 1 {minutes} min ({stage1_titles}) | "
+              + f" | {lever.get('options', '')}; stage 1 {minutes} min ({' / '.join(stage1)}) | "
               f"{lever['machine']} |")
     print()
     print(f'Differences, {seeds_text(list(rows))}; per seed, then **mean ± sd**:')
