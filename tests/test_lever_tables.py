@@ -273,28 +273,35 @@ def test_stage1_lever_table_pairs_the_lever_with_its_machine_controls(monkeypatc
 
 
 def test_stage1_lever_table_adds_a_second_control(monkeypatch, tmp_path, capsys):
-    # --control stage1_20x: its readout and its stage 2 (stage2_20x_stage2_9000) join as arms,
-    # on the lever's machine like the others; the lever is compared with them too
+    # --control stage1_20x: its readout, its stage 2 (stage2_20x_stage2_9000) and CE alone given
+    # its 24,000 iterations join as arms, on the lever's machine like the others; the lever is
+    # compared with them too, and the control recipe with CE at the same iterations
     lever = load_lever_table(monkeypatch, tmp_path)
     lever.print_tables('_b8', '32', 'stage1_20x')
     assert capsys.readouterr().out.endswith(
         'No records in ce_10x_then_10x_k32, stage1_10x_k32, stage1_10x_b8_k32, '
         'stage2_10x_stage2_9000_k32, stage2_10x_b8_stage2_9000_k32, stage1_20x_k32, '
-        'stage2_20x_stage2_9000_k32.\n')
-    write_arms(lever, tmp_path, dict(LEVER_ARMS, stage1_20x=21.0, stage2_20x_stage2_9000=26.0),
+        'stage2_20x_stage2_9000_k32, ce_10x_then_10x_then_10x_k32.\n')
+    write_arms(lever, tmp_path, dict(LEVER_ARMS, stage1_20x=21.0, stage2_20x_stage2_9000=26.0,
+                                     ce_10x_then_10x_then_10x=27.5),
                '_k32', 'stage1_20x', other_cpu={(1, 'stage1_20x')}, minutes={'stage1_20x': 32})
     assert list(lever.seed_rows('_b8', '_k32')) == [0, 1, 2]
     assert list(lever.seed_rows('_b8', '_k32', 'stage1_20x')) == [0, 2]  # 1: another CPU
     lever.print_tables('_b8', '32', 'stage1_20x')
     out = capsys.readouterr().out
     assert out.startswith('## 32 labelled images, stage-1 lever _b8, second control stage1_20x')
-    assert '| 2 | 22.00 | 20.00 | 23.50 | 24.00 | 27.00 | 23.00 | 28.00 |' in out
+    assert '| 2 | 22.00 | 20.00 | 23.50 | 24.00 | 27.00 | 23.00 | 28.00 | 29.50 |' in out
     assert 'stage 1 16 / 16 / 32 min (unchanged / lever / stage1_20x)' in out
     assert ('| stage1_20x + 9,000 − CE 16,500 (more iterations than CE) | +6.00, +6.00; '
             '**+6.00 ± 0.00** |') in out
     assert '| stage1_20x − unchanged, each + 9,000 | +4.00, +4.00; **+4.00 ± 0.00** |' in out
     assert '| _b8 − stage1_20x, each + 9,000 | -1.00, -1.00; **-1.00 ± 0.00** |' in out
     assert '| _b8 − stage1_20x, readout | +0.50, +0.50; **+0.50 ± 0.00** |' in out
+    assert ('| stage1_20x + 9,000 − CE 24,000 (the same iterations) | -1.50, -1.50; '
+            '**-1.50 ± 0.00** |') in out
+    assert '| CE 24,000 − CE 16,500 | +7.50, +7.50; **+7.50 ± 0.00** |' in out
+    # a control with no CE run given its iterations has no such column
+    assert 'CE 24,000' not in lever.arms('_b8', 'stage1_40x')
 
 
 def test_stage1_lever_table_refuses_a_control_that_is_no_stage_one(monkeypatch, tmp_path, capsys):

@@ -11,7 +11,8 @@ and its lever's stage 1, the unchanged arms (stage1_10x, stage2_10x_stage2_9000)
 With --control NAME (a stage 1 of lever_runs.sh without a tag, STAGE1, such as stage1_20x: 15,000
 iterations), a second control joins: its readout and its 9,000-iteration stage 2
 (stage2_20x_stage2_9000), for a lever that also changes stage 1's compute (batch 8 against
-batch 4 for twice the iterations).
+batch 4 for twice the iterations). Where CE_GIVEN_CONTROL names CE alone given the control
+recipe's iterations (stage1_20x + 9,000: CE 24,000, ce_10x_then_10x_then_10x.sh), it joins too.
 
 Usage: python benchmarks/stage1_levers/stage1_lever_table.py --tag _b8 [--labeled 8]
                                                              [--control stage1_20x]
@@ -25,6 +26,8 @@ from cosine_prototypes_table import gain_cell, records
 from stage1_10x_then_10x_table import records_suffix, seeds_text
 
 CE = ('ce_10x_then_10x', 'ce_miou')
+# control → (column title, record file name) of CE alone given the control recipe's iterations
+CE_GIVEN_CONTROL = {'stage1_20x': ('CE 24,000', 'ce_10x_then_10x_then_10x')}
 
 
 def arms(tag: str, control: Optional[str] = None) -> Dict[str, tuple]:
@@ -40,6 +43,9 @@ def arms(tag: str, control: Optional[str] = None) -> Dict[str, tuple]:
         columns[f'readout, {control}'] = (control, 'proto_miou')
         columns[f'{control} + 9,000'] = (
             f"stage2_{control.removeprefix('stage1_')}_stage2_9000", 'pixcon_miou')
+    if control in CE_GIVEN_CONTROL:
+        title, name = CE_GIVEN_CONTROL[control]
+        columns[title] = (name, 'ce_miou')
     return columns
 
 
@@ -75,6 +81,10 @@ def differences(tag: str, control: Optional[str] = None) -> Dict[str, tuple]:
             f'{tag} − {control}, each + 9,000': (f'7,500 + 9,000, {tag}', f'{control} + 9,000'),
             f'{tag} − {control}, readout': (f'readout, {tag}', f'readout, {control}'),
         })
+    if control in CE_GIVEN_CONTROL:
+        ce = CE_GIVEN_CONTROL[control][0]
+        titles[f'{control} + 9,000 − {ce} (the same iterations)'] = (f'{control} + 9,000', ce)
+        titles[f'{ce} − CE 16,500'] = (ce, 'CE 16,500')
     return titles
 
 
