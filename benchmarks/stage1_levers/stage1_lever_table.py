@@ -26,22 +26,39 @@ from cosine_prototypes_table import gain_cell, records
 from stage1_10x_then_10x_table import records_suffix, seeds_text
 
 CE = ('ce_10x_then_10x', 'ce_miou')
+CE_TITLE = 'CE 16,500'
 # control → (column title, record file name) of CE alone given the control recipe's iterations
 CE_GIVEN_CONTROL = {'stage1_20x': ('CE 24,000', 'ce_10x_then_10x_then_10x')}
+
+
+def readout(arm: str) -> str:
+    """Column title of the readout of stage 1 ``arm``: 'unchanged', the lever's tag or a control."""
+    return f'readout, {arm}'
+
+
+def recipe(arm: str) -> str:
+    """Column title of the 9,000-iteration stage 2 from the 7,500-iteration stage 1 ``arm``
+    ('unchanged' or the lever's tag)."""
+    return f'7,500 + 9,000, {arm}'
+
+
+def control_recipe(control: str) -> str:
+    """Column title of the 9,000-iteration stage 2 from the control's stage 1."""
+    return f'{control} + 9,000'
 
 
 def arms(tag: str, control: Optional[str] = None) -> Dict[str, tuple]:
     """Column title → (record file name without the budget's suffix, mIoU key)."""
     columns = {
-        'CE 16,500': CE,
-        'readout, unchanged': ('stage1_10x', 'proto_miou'),
-        f'readout, {tag}': (f'stage1_10x{tag}', 'proto_miou'),
-        '7,500 + 9,000, unchanged': ('stage2_10x_stage2_9000', 'pixcon_miou'),
-        f'7,500 + 9,000, {tag}': (f'stage2_10x{tag}_stage2_9000', 'pixcon_miou'),
+        CE_TITLE: CE,
+        readout('unchanged'): ('stage1_10x', 'proto_miou'),
+        readout(tag): (f'stage1_10x{tag}', 'proto_miou'),
+        recipe('unchanged'): ('stage2_10x_stage2_9000', 'pixcon_miou'),
+        recipe(tag): (f'stage2_10x{tag}_stage2_9000', 'pixcon_miou'),
     }
     if control:  # stage2_from_10x names a stage 2 from stage1_20x as stage2_20x_stage2_9000
-        columns[f'readout, {control}'] = (control, 'proto_miou')
-        columns[f'{control} + 9,000'] = (
+        columns[readout(control)] = (control, 'proto_miou')
+        columns[control_recipe(control)] = (
             f"stage2_{control.removeprefix('stage1_')}_stage2_9000", 'pixcon_miou')
     if control in CE_GIVEN_CONTROL:
         title, name = CE_GIVEN_CONTROL[control]
@@ -54,7 +71,7 @@ def seed_rows(tag: str, suffix: str,
     """seed → column title → record, for the seeds whose lever stage 2 has a record and every
     other arm a record made on that stage 2's machine."""
     columns = arms(tag, control)
-    lever = records(columns[f'7,500 + 9,000, {tag}'][0] + suffix)
+    lever = records(columns[recipe(tag)][0] + suffix)
     rows = {}
     for seed, run in sorted(lever.items()):
         row = {title: records(name + suffix, run['machine']).get(seed)
@@ -67,24 +84,25 @@ def seed_rows(tag: str, suffix: str,
 def differences(tag: str, control: Optional[str] = None) -> Dict[str, tuple]:
     """Title → (arm, arm subtracted) of the differences printed per seed."""
     titles = {
-        'gain, unchanged (7,500 + 9,000 − CE 16,500)': ('7,500 + 9,000, unchanged', 'CE 16,500'),
-        f'gain, {tag}': (f'7,500 + 9,000, {tag}', 'CE 16,500'),
-        f'{tag} − unchanged, 7,500 + 9,000': (f'7,500 + 9,000, {tag}', '7,500 + 9,000, unchanged'),
-        f'{tag} − unchanged, readout': (f'readout, {tag}', 'readout, unchanged'),
+        f'gain, unchanged (7,500 + 9,000 − {CE_TITLE})': (recipe('unchanged'), CE_TITLE),
+        f'gain, {tag}': (recipe(tag), CE_TITLE),
+        f'{tag} − unchanged, 7,500 + 9,000': (recipe(tag), recipe('unchanged')),
+        f'{tag} − unchanged, readout': (readout(tag), readout('unchanged')),
     }
     if control:
         titles.update({
-            f'{control} + 9,000 − CE 16,500 (more iterations than CE)': (f'{control} + 9,000',
-                                                                         'CE 16,500'),
-            f'{control} − unchanged, each + 9,000': (f'{control} + 9,000',
-                                                      '7,500 + 9,000, unchanged'),
-            f'{tag} − {control}, each + 9,000': (f'7,500 + 9,000, {tag}', f'{control} + 9,000'),
-            f'{tag} − {control}, readout': (f'readout, {tag}', f'readout, {control}'),
+            f'{control_recipe(control)} − {CE_TITLE} (more iterations than CE)': (
+                control_recipe(control), CE_TITLE),
+            f'{control} − unchanged, each + 9,000': (control_recipe(control),
+                                                      recipe('unchanged')),
+            f'{tag} − {control}, each + 9,000': (recipe(tag), control_recipe(control)),
+            f'{tag} − {control}, readout': (readout(tag), readout(control)),
         })
     if control in CE_GIVEN_CONTROL:
         ce = CE_GIVEN_CONTROL[control][0]
-        titles[f'{control} + 9,000 − {ce} (the same iterations)'] = (f'{control} + 9,000', ce)
-        titles[f'{ce} − CE 16,500'] = (ce, 'CE 16,500')
+        titles[f'{control_recipe(control)} − {ce} (the same iterations)'] = (
+            control_recipe(control), ce)
+        titles[f'{ce} − {CE_TITLE}'] = (ce, CE_TITLE)
     return titles
 
 
@@ -105,11 +123,11 @@ def print_tables(tag: str, labeled: str, control: Optional[str] = None) -> None:
         for seed, row in rows.items()}
     print('| seed | ' + ' | '.join(columns) + ' | lever stage-1 options, minutes | machine |')
     print('|---' * (len(columns) + 3) + '|')
-    stage1 = {'unchanged': 'readout, unchanged', 'lever': f'readout, {tag}'}  # title → column
+    stage1 = {'unchanged': readout('unchanged'), 'lever': readout(tag)}  # title → column
     if control:
-        stage1[control] = f'readout, {control}'
+        stage1[control] = readout(control)
     for seed, values in miou.items():
-        lever = rows[seed][f'readout, {tag}']
+        lever = rows[seed][readout(tag)]
         minutes = ' / '.join(str(rows[seed][column]['minutes']) for column in stage1.values())
         print(f'| {seed} | ' + ' | '.join(f'{values[t]:.2f}' for t in columns)
               + f" | {lever.get('options', '')}; stage 1 {minutes} min ({' / '.join(stage1)}) | "
