@@ -300,8 +300,12 @@ def test_stage1_lever_table_adds_a_second_control(monkeypatch, tmp_path, capsys)
     assert ('| stage1_20x + 9,000 − CE 24,000 (the same iterations) | -1.50, -1.50; '
             '**-1.50 ± 0.00** |') in out
     assert '| CE 24,000 − CE 16,500 | +7.50, +7.50; **+7.50 ± 0.00** |' in out
-    # a control with no CE run given its iterations has no such column
+    # a control with no CE run given its iterations has no such column; where it has one, a
+    # seed without that record leaves the control's table
     assert 'CE 24,000' not in lever.arms('_b8', 'stage1_40x')
+    ce_24000 = tmp_path / 'ce_10x_then_10x_then_10x_k32.jsonl'
+    ce_24000.write_text(ce_24000.read_text().splitlines(keepends=True)[0])  # seed 0 only
+    assert list(lever.seed_rows('_b8', '_k32', 'stage1_20x')) == [0]
 
 
 def test_stage1_lever_table_refuses_a_control_that_is_no_stage_one(monkeypatch, tmp_path, capsys):

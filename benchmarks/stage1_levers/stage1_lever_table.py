@@ -12,7 +12,8 @@ With --control NAME (a stage 1 of lever_runs.sh without a tag, STAGE1, such as s
 iterations), a second control joins: its readout and its 9,000-iteration stage 2
 (stage2_20x_stage2_9000), for a lever that also changes stage 1's compute (batch 8 against
 batch 4 for twice the iterations). Where CE_GIVEN_CONTROL names CE alone given the control
-recipe's iterations (stage1_20x + 9,000: CE 24,000, ce_10x_then_10x_then_10x.sh), it joins too.
+recipe's iterations (stage1_20x + 9,000: CE 24,000, ce_10x_then_10x_then_10x.sh), it joins too,
+and a seed then enters only with that record as well.
 
 Usage: python benchmarks/stage1_levers/stage1_lever_table.py --tag _b8 [--labeled 8]
                                                              [--control stage1_20x]
@@ -27,8 +28,8 @@ from stage1_10x_then_10x_table import records_suffix, seeds_text
 
 CE = ('ce_10x_then_10x', 'ce_miou')
 CE_TITLE = 'CE 16,500'
-# control → (column title, record file name) of CE alone given the control recipe's iterations
-CE_GIVEN_CONTROL = {'stage1_20x': ('CE 24,000', 'ce_10x_then_10x_then_10x')}
+# control → its column of CE alone given the control recipe's iterations, as in arms()
+CE_GIVEN_CONTROL = {'stage1_20x': {'CE 24,000': ('ce_10x_then_10x_then_10x', 'ce_miou')}}
 
 
 def readout(arm: str) -> str:
@@ -60,9 +61,7 @@ def arms(tag: str, control: Optional[str] = None) -> Dict[str, tuple]:
         columns[readout(control)] = (control, 'proto_miou')
         columns[control_recipe(control)] = (
             f"stage2_{control.removeprefix('stage1_')}_stage2_9000", 'pixcon_miou')
-    if control in CE_GIVEN_CONTROL:
-        title, name = CE_GIVEN_CONTROL[control]
-        columns[title] = (name, 'ce_miou')
+        columns.update(CE_GIVEN_CONTROL.get(control, {}))
     return columns
 
 
@@ -98,11 +97,10 @@ def differences(tag: str, control: Optional[str] = None) -> Dict[str, tuple]:
             f'{tag} − {control}, each + 9,000': (recipe(tag), control_recipe(control)),
             f'{tag} − {control}, readout': (readout(tag), readout(control)),
         })
-    if control in CE_GIVEN_CONTROL:
-        ce = CE_GIVEN_CONTROL[control][0]
-        titles[f'{control_recipe(control)} − {ce} (the same iterations)'] = (
-            control_recipe(control), ce)
-        titles[f'{ce} − {CE_TITLE}'] = (ce, CE_TITLE)
+        for ce in CE_GIVEN_CONTROL.get(control, {}):
+            titles[f'{control_recipe(control)} − {ce} (the same iterations)'] = (
+                control_recipe(control), ce)
+            titles[f'{ce} − {CE_TITLE}'] = (ce, CE_TITLE)
     return titles
 
 
