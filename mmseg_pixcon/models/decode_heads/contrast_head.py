@@ -247,15 +247,10 @@ class ContrastDepthwiseSeparableASPPHead(ContrastHeadMixin, DepthwiseSeparableAS
     """DepthwiseSeparableASPPHead (DeepLabV3+) with a contrastive projection head."""
 
 
-def contrast_head_class(base: Union[str, type]) -> type:
-    """``Contrast<Base>`` = (ContrastHeadMixin, base): one of the classes above for the stock
-    heads, else made once per base (:func:`mixed_head_class`)."""
-    return mixed_head_class(ContrastHeadMixin, base, CLASS_PREFIX, globals())
-
-
 @MODELS.register_module(name='ContrastHead')
 def ContrastHead(base_type: Union[str, type], **kwargs) -> BaseDecodeHead:  # noqa: N802
-    """Builds ``Contrast<base_type>`` (e.g. ContrastDepthwiseSeparableASPPHead).
+    """Builds ``Contrast<base_type>`` = (ContrastHeadMixin, base_type): one of the classes
+    above for the stock heads, else made once per base (:func:`mixed_head_class`).
 
     Named like a class because configs and callers use it as one.
 
@@ -263,9 +258,8 @@ def ContrastHead(base_type: Union[str, type], **kwargs) -> BaseDecodeHead:  # no
         base_type: a decode head registered in mmseg's MODELS (name) or the class itself.
         **kwargs: :class:`ContrastHeadMixin`'s arguments and the stock head's.
     """
-    return contrast_head_class(base_type)(**kwargs)
+    return mixed_head_class(ContrastHeadMixin, base_type, CLASS_PREFIX, globals())(**kwargs)
 
 
 __all__ = ['ContrastASPPHead', 'ContrastDepthwiseSeparableASPPHead', 'ContrastFCNHead',
-           'ContrastHead', 'ContrastHeadMixin', 'ContrastPSPHead', 'check_two_views',
-           'contrast_head_class']
+           'ContrastHead', 'ContrastHeadMixin', 'ContrastPSPHead']
