@@ -171,10 +171,10 @@ def test_stage2_9000_table_takes_one_machine_and_the_last_quarter(monkeypatch, t
     assert rows[0]['CE 16,500']['ce_miou'] == 31.0
     assert rows[0]['cosine 7,500 + 9,000']['pixcon_miou'] == 38.0
     assert table_9000.last_quarter(rows[0]["paper's 7,500 + 9,000"]) == pytest.approx(2.75)
-    # without its cosine stage 2s and its 15,000 + 1,500 runs a seed still enters, its row
-    # without those arms
+    # without its cosine stage 2s, its 15,000 + 1,500 runs and the 24,000-iteration arms a seed
+    # still enters, its row without those arms
     optional = [title for title in table_9000.ARMS if title not in table_9000.REQUIRED]
-    assert len(optional) == 4
+    assert len(optional) == 6
     for title in optional:
         (tmp_path / f'{table_9000.ARMS[title][0]}_kall.jsonl').unlink()
     rows = table_9000.seed_rows('_kall')
@@ -192,7 +192,8 @@ def test_stage2_9000_gains_over_the_seeds_that_have_the_arm(monkeypatch, tmp_pat
     monkeypatch.setattr(table, 'HERE', tmp_path)
     curve = {table_9000.CURVE_9000: '20.0 25.5 31.25 34.0'}
     seeds_with = {"paper's 15,000 + 1,500": [0, 2], 'cosine 7,500 + 9,000': [1, 2],
-                  'cosine 7,500 + 1,500': [2], 'cosine 15,000 + 1,500': []}
+                  'cosine 7,500 + 1,500': [2], 'cosine 15,000 + 1,500': [],
+                  "paper's 15,000 + 9,000": [0, 1], 'CE 24,000': [1, 2]}
     for n, (title, (name, key)) in enumerate(table_9000.ARMS.items()):
         lines = [{'seed': seed, key: 30.0 + n + seed, 'machine': 'Intel Xeon', **curve}
                  for seed in seeds_with.get(title, [0, 1, 2])]
@@ -209,6 +210,11 @@ def test_stage2_9000_gains_over_the_seeds_that_have_the_arm(monkeypatch, tmp_pat
     assert cosine.split(' | ')[1] == '+7.00, +7.00; **+7.00 ± 0.00**'
     # cosine 7,500 + 9,000 - cosine 7,500 + 1,500: only seed 2 has both
     assert cosine.split(' | ')[4] == 'seed 2: +2.00; **+2.00**'
+    # paper's 15,000 + 9,000 (column 9) - CE 24,000 (column 10), on seed 1 alone, and its shift
+    # over paper's 7,500 + 9,000 - CE 16,500 (+4): -1 - 4
+    assert paper.split(' | ')[6] == 'seed 1: -1.00; **-1.00**'
+    assert paper.split(' | ')[7] == 'seed 1: -5.00; **-5.00** |'
+    assert cosine.split(' | ')[6] == cosine.split(' | ')[7][:-2] == '—'
     assert any(line.startswith('| mean ± sd |') and '(2 seeds)' in line for line in lines)
 
 

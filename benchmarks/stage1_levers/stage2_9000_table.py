@@ -12,20 +12,25 @@ lever scripts' JSON-lines records: CE alone for 9,000 iterations (ce_10x_rerun) 
 2 as 7,500 + 1,500, 15,000 + 1,500 and 7,500 + 9,000. A seed enters when it has the arms of the
 paper's 7,500 + 9,000 comparisons (REQUIRED: CE alone at both lengths, the readout and the paper's
 7,500 + 1,500) made on the machine of its 7,500 + 9,000 paper's recipe; an arm it lacks among the
-others (the cosine stage 2s, the 15,000 + 1,500 runs) shows as '—', and the means and gains of that
-arm are over the seeds that have it (a gain cell over fewer seeds than its row names them).
+others (the cosine stage 2s, the 15,000 + 1,500 runs, the 24,000-iteration arms) shows as '—', and
+the means and gains of that arm are over the seeds that have it (a gain cell over fewer seeds than
+its row names them). The 24,000-iteration arms: the paper's stage 2 for 9,000 after one
+15,000-iteration stage 1 (STAGE1_ITERS=15000 stage1_10x.sh, then STAGE2_ITERS=9000 stage2_10x.sh)
+and CE alone given the same 24,000 (ce_10x_then_10x_then_10x.sh): the recipe's gain with stage 1
+doubled under the long stage 2, and its shift over the 7,500 + 9,000 gain.
 
 Usage: python benchmarks/stage1_levers/stage2_9000_table.py [--labeled 8 16 32 all]
 Prints markdown to stdout: per budget, the mIoUs, then the gains (each with the paired t test over
 its seeds from three seeds on: cosine_prototypes_table.gain_cell): both 16,500-iteration recipes
 against CE alone given the same 16,500 iterations, 7,500 + 9,000 against CE alone given the stage
 2's 9,000 (what stage 1 is worth as a start when its own iterations are not counted) and against
-7,500 + 1,500 (what the longer stage 2 adds), and the last quarter of each 9,000-iteration stage 2
-(its val at 9,000 minus its val at 6,750).
+7,500 + 1,500 (what the longer stage 2 adds), the last quarter of each 9,000-iteration stage 2
+(its val at 9,000 minus its val at 6,750), 15,000 + 9,000 against CE alone given 24,000, and that
+gain minus the 7,500 + 9,000 one (doubling stage 1's shift).
 """
 import argparse
 import re
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import cosine_prototypes_table  # its HERE read at call time (tests point it elsewhere)
 from cosine_prototypes_table import gain_cell, mean_sd, record_on, records
@@ -43,6 +48,10 @@ ARMS = {
     'cosine 7,500 + 1,500': ('cosine_prototypes_lr0.005_10x', 'pixcon_miou'),
     'cosine 15,000 + 1,500': ('cosine_prototypes_lr0.005_10x_then_10x', 'pixcon_miou'),
     'cosine 7,500 + 9,000': ('cosine_prototypes_lr0.005_10x_stage2_9000', 'pixcon_miou'),
+    # 24,000 iterations: stage 1 as one 15,000-iteration schedule (stage1_20x, not the 7,500
+    # continued), the paper's 9,000; and CE alone given them (ce_10x_then_10x_then_10x.sh)
+    "paper's 15,000 + 9,000": ('stage2_20x_stage2_9000', 'pixcon_miou'),
+    'CE 24,000': ('ce_10x_then_10x_then_10x', 'ce_miou'),
 }
 REQUIRED = ['CE 9,000', 'CE 16,500', 'readout 10x', "paper's 7,500 + 1,500",
             "paper's 7,500 + 9,000"]
@@ -70,13 +79,17 @@ def last_quarter(record: dict) -> float:
     return values[3] - values[2]
 
 
-def gain_column(miou: Dict[int, Dict[str, float]], seeds: List[int], arm: str, base: str) -> str:
-    """gain_cell of ``arm`` − ``base`` over those of ``seeds`` whose row has both, led by
+def gain_column(miou: Dict[int, Dict[str, float]], seeds: List[int], arm: str, base: str,
+                less: Tuple[str, ...] = ()) -> str:
+    """gain_cell of ``arm`` − ``base`` (minus ``less``'s arm − base where given: a shift of one
+    gain over another) over those of ``seeds`` whose row has every arm named, led by
     'seeds …: ' where they are fewer than ``seeds``; '—' where none has."""
-    have = [seed for seed in seeds if arm in miou[seed] and base in miou[seed]]
+    have = [seed for seed in seeds if all(title in miou[seed] for title in (arm, base, *less))]
     if not have:
         return '—'
-    cell = gain_cell([miou[seed][arm] - miou[seed][base] for seed in have])
+    cell = gain_cell([miou[seed][arm] - miou[seed][base]
+                      - (miou[seed][less[0]] - miou[seed][less[1]] if less else 0)
+                      for seed in have])
     return cell if len(have) == len(seeds) else f'{seeds_text(have)}: {cell}'
 
 
@@ -133,8 +146,10 @@ def print_budget(labeled: str) -> None:
     print('| stage 2 | 7,500 + 9,000 − CE 16,500 (the same iterations) | 15,000 + 1,500 − CE '
           '16,500 (the same, stage 1 taking them) | 7,500 + 9,000 − CE 9,000 (the same CE '
           'iterations, stage 1 not counted) | 7,500 + 9,000 − 7,500 + 1,500 (what the longer '
-          'stage 2 adds) | last quarter of the 9,000 |')
-    print('|---|---|---|---|---|---|')
+          'stage 2 adds) | last quarter of the 9,000 | 15,000 + 9,000 − CE 24,000 (the same '
+          'iterations) | doubling stage 1 under a 9,000 stage 2: (15,000 + 9,000 − CE 24,000) − '
+          '(7,500 + 9,000 − CE 16,500) |')
+    print('|---|---|---|---|---|---|---|---|')
     for stage2 in STAGE2S:
         arm = f'{stage2} 7,500 + 9,000'
         have = [seed for seed in rows if arm in rows[seed]]
@@ -144,7 +159,10 @@ def print_budget(labeled: str) -> None:
                  gain_column(miou, have, f'{stage2} 15,000 + 1,500', 'CE 16,500'),
                  gain_column(miou, have, arm, 'CE 9,000'),
                  gain_column(miou, have, arm, f'{stage2} 7,500 + 1,500'),
-                 gain_cell([last_quarter(rows[seed][arm]) for seed in have])]
+                 gain_cell([last_quarter(rows[seed][arm]) for seed in have]),
+                 gain_column(miou, have, f'{stage2} 15,000 + 9,000', 'CE 24,000'),
+                 gain_column(miou, have, f'{stage2} 15,000 + 9,000', 'CE 24,000',
+                             less=(arm, 'CE 16,500'))]
         seeds = '' if len(have) == len(rows) else f' ({seeds_text(have)})'
         print(f'| {stage2}{seeds} | ' + ' | '.join(cells) + ' |')
     print()
