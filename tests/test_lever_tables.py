@@ -320,3 +320,32 @@ def test_stage1_lever_table_refuses_a_control_that_is_no_stage_one(monkeypatch, 
     with pytest.raises(SystemExit):
         lever.main()
     assert '--control 20x: a stage 1 of lever_runs.sh' in capsys.readouterr().err
+
+
+def test_width_table_pairs_each_seed_on_one_machine(monkeypatch, tmp_path, capsys):
+    # width_table.py: a seed enters with every arm of both widths on its width-32 stage 2's
+    # machine; gain = 7,500 + 1,500 - CE 9,000 per width, and its shift from 16 to 32
+    monkeypatch.setitem(sys.modules, 'cosine_prototypes_table', table)
+    monkeypatch.setitem(sys.modules, 'stage1_10x_then_10x_table', load_table_20x(monkeypatch))
+    monkeypatch.setattr(table, 'HERE', tmp_path)
+    width_table = load_script(TABLE.with_name('width_table.py'))
+    values = {16: {'CE 9,000': 20.0, 'readout': 19.0, '7,500 + 1,500': 22.5},
+              32: {'CE 9,000': 21.0, 'readout': 18.0, '7,500 + 1,500': 27.0}}
+    for width, arms in width_table.WIDTHS.items():
+        for arm, (name, key) in arms.items():
+            lines = [{'seed': seed, key: values[width][arm] + seed, 'minutes': 10 + width,
+                      'machine': 'Intel Xeon' if (seed, width, arm) != (1, 16, 'readout')
+                      else 'AMD EPYC', width_table.CE_CURVE: '10.0 15.0 19.5 20.0'}
+                     for seed in (0, 1, 2)]
+            (tmp_path / f'{name}.jsonl').write_text(''.join(json.dumps(x) + '\n' for x in lines))
+    rows = width_table.seed_rows()
+    assert list(rows) == [0, 2]  # seed 1's width-16 stage 1 ran on another machine
+    assert width_table.last_quarter(rows[0][32]['CE 9,000']) == pytest.approx(0.5)
+    width_table.main()
+    out = capsys.readouterr().out
+    # gains +2.5 (width 16) and +6 (width 32) on both seeds, a shift of +3.5
+    assert '| gain, width 16 (7,500 + 1,500 − CE 9,000) | +2.50, +2.50; **+2.50 ± 0.00** |' in out
+    assert '| gain, width 32 (7,500 + 1,500 − CE 9,000) | +6.00, +6.00; **+6.00 ± 0.00** |' in out
+    assert '| width 32 − width 16, gain | +3.50, +3.50; **+3.50 ± 0.00** |' in out
+    assert '| width 32 − width 16, readout | -1.00, -1.00; **-1.00 ± 0.00** |' in out
+    assert '| 2 | 22.00 | 21.00 | 24.50 | 23.00 | 20.00 | 29.00 |' in out
