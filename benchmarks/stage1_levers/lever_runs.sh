@@ -1,7 +1,7 @@
 # Shared pieces of the lever scripts (stage1_10x.sh, stage2_1500.sh, lpft_10x.sh,
 # bn_stats_10x.sh and, through stage2_from_10x, stage2_10x.sh, stage2_warmup_10x.sh, stage2_lr0.005_10x.sh,
 # cosine_prototypes_10x.sh, cosine_prototypes_lr0.005_10x.sh; through ce_10x, ce_10x.sh,
-# ce_cosine_head_10x.sh and ce_10x_then_10x.sh):
+# ce_cosine_head_10x.sh and ce_10x_then_10x.sh; through both, width32_10x.sh):
 # sourced, not run. Each script trains with tools/train.py, tests with tools/test.py and appends
 # one JSON line per seed; these functions are the parts that were the same in each.
 export PYTHONWARNINGS=ignore

@@ -15,7 +15,8 @@ paper's 7,500 + 9,000 comparisons (REQUIRED: CE alone at both lengths, the reado
 others (the cosine stage 2s, the 15,000 + 1,500 runs, the 24,000-iteration arms) shows as '—', and
 the means and gains of that arm are over the seeds that have it (a gain cell over fewer seeds than
 its row names them). The 24,000-iteration arms: the paper's stage 2 for 9,000 after one
-15,000-iteration stage 1 (STAGE1_ITERS=15000 stage1_10x.sh, then STAGE2_ITERS=9000 stage2_10x.sh)
+15,000-iteration stage 1 (STAGE1_ITERS=15000 stage1_10x.sh, then STAGE1_ITERS=15000
+STAGE2_ITERS=9000 stage2_10x.sh)
 and CE alone given the same 24,000 (ce_10x_then_10x_then_10x.sh): the recipe's gain with stage 1
 doubled under the long stage 2, and its shift over the 7,500 + 9,000 gain.
 
@@ -80,11 +81,12 @@ def last_quarter(record: dict) -> float:
 
 
 def gain_column(miou: Dict[int, Dict[str, float]], seeds: List[int], arm: str, base: str,
-                less: Tuple[str, ...] = ()) -> str:
+                less: Optional[Tuple[str, str]] = None) -> str:
     """gain_cell of ``arm`` − ``base`` (minus ``less``'s arm − base where given: a shift of one
     gain over another) over those of ``seeds`` whose row has every arm named, led by
     'seeds …: ' where they are fewer than ``seeds``; '—' where none has."""
-    have = [seed for seed in seeds if all(title in miou[seed] for title in (arm, base, *less))]
+    titles = (arm, base, *less) if less else (arm, base)
+    have = [seed for seed in seeds if all(title in miou[seed] for title in titles)]
     if not have:
         return '—'
     cell = gain_cell([miou[seed][arm] - miou[seed][base]

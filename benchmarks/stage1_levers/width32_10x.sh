@@ -3,10 +3,9 @@
 # base channels 32, the decoder alike; configs/ce_w32.py): the stage 1 of stage1_10x.sh for 7,500
 # iterations under STAGE1_TAG=_w32 (stage1_10x_w32.jsonl), the paper's stage 2 from it
 # (configs/finetune_w32.py, lr 0.05: stage2_10x_w32.jsonl) and CE alone for 9,000 iterations
-# (configs/ce_w32.py: ce_10x_w32.jsonl), each seed in turn; STAGE2_ITERS=9000 gives the
-# 7,500 + 9,000 split (stage2_10x_w32_stage2_9000.jsonl; CE alone's 16,500 is then
-# CE_INIT=ce_10x_w32 with another script, not this one). Against the same seeds' runs at the
-# stock synthetic widths (stage1_10x, stage2_10x, ce_10x_rerun) on the same machine.
+# (configs/ce_w32.py: ce_10x_w32.jsonl), each seed in turn. Against the same seeds' runs at the
+# synthetic widths (stage1_10x, stage2_10x, ce_10x_rerun) on the same machine (width_table.py).
+# The widths below are ce_w32.py's (a test compares them).
 # Usage: bash benchmarks/stage1_levers/width32_10x.sh SEED [SEED ...]
 cd "$(dirname "$0")/../.."
 export STAGE1_TAG=_w32

@@ -14,6 +14,7 @@ from typing import Dict, List
 
 from cosine_prototypes_table import gain_cell, records
 from stage1_10x_then_10x_table import seeds_text
+from stage2_9000_table import last_quarter
 
 # width → arm → (JSON-lines record file, mIoU key)
 WIDTHS = {
@@ -22,8 +23,6 @@ WIDTHS = {
     32: {'CE 9,000': ('ce_10x_w32', 'ce_miou'), 'readout': ('stage1_10x_w32', 'proto_miou'),
          '7,500 + 1,500': ('stage2_10x_w32', 'pixcon_miou')},
 }
-CE_CURVE = 'val_2250_4500_6750_9000'
-
 
 def seed_rows() -> Dict[int, Dict[int, Dict[str, dict]]]:
     """seed → width → arm → record, for the seeds whose width-32 stage 2 has a record and every
@@ -35,12 +34,6 @@ def seed_rows() -> Dict[int, Dict[int, Dict[str, dict]]]:
         if all(all(arms.values()) for arms in row.values()):
             rows[seed] = row
     return rows
-
-
-def last_quarter(record: dict) -> float:
-    """CE alone's val mIoU at 9,000 iterations minus at 6,750 (the issue's convergence rule)."""
-    values = [float(v) for v in record[CE_CURVE].split()]
-    return values[3] - values[2]
 
 
 def main() -> None:
