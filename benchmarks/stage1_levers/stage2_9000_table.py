@@ -16,9 +16,9 @@ others (the cosine stage 2s, the 15,000 + 1,500 runs, the 24,000-iteration arms)
 the means and gains of that arm are over the seeds that have it (a gain cell over fewer seeds than
 its row names them). The 24,000-iteration arms: the paper's stage 2 for 9,000 after one
 15,000-iteration stage 1 (STAGE1_ITERS=15000 stage1_10x.sh, then STAGE1_ITERS=15000
-STAGE2_ITERS=9000 stage2_10x.sh)
-and CE alone given the same 24,000 (ce_10x_then_10x_then_10x.sh): the recipe's gain with stage 1
-doubled under the long stage 2, and its shift over the 7,500 + 9,000 gain.
+STAGE2_ITERS=9000 stage2_10x.sh) and CE alone given the same 24,000
+(ce_10x_then_10x_then_10x.sh): the recipe's gain with stage 1 doubled under the long stage 2, and
+its shift over the 7,500 + 9,000 gain.
 
 Usage: python benchmarks/stage1_levers/stage2_9000_table.py [--labeled 8 16 32 all]
 Prints markdown to stdout: per budget, the mIoUs, then the gains (each with the paired t test over
