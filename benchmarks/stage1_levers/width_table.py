@@ -24,6 +24,7 @@ WIDTHS = {
          '7,500 + 1,500': ('stage2_10x_w32', 'pixcon_miou')},
 }
 
+
 def seed_rows() -> Dict[int, Dict[int, Dict[str, dict]]]:
     """seed → width → arm → record, for the seeds whose width-32 stage 2 has a record and every
     other arm a record made on that stage 2's machine."""

@@ -2,7 +2,8 @@
 # from scratch (no ImageNet weights are reachable here). CPU-sized so that a schedule that
 # converges takes minutes on 2 cores: a quarter of the stock R18 widths (stem and base channels
 # 16, the decoder's alike but for its c1 projection, which keeps the stock 12), output stride 16
-# (the ASPP rates that go with it), small crops, BN instead of SyncBN. One iteration (batch 4, 96x192): 0.23 s, against 1.1 s at the stock widths.
+# (the ASPP rates that go with it), small crops, BN instead of SyncBN. One iteration (batch 4,
+# 96x192): 0.23 s, against 1.1 s at the stock widths.
 _base_ = [
     'mmseg::_base_/models/deeplabv3plus_r50-d8.py',
     '../_base_/synthetic_cityscapes.py',
